@@ -1,0 +1,1 @@
+"""The ingest job: knowledge files -> chunks -> embeddings -> the Chroma index."""
