@@ -40,7 +40,11 @@ def _progress_bar(enabled: bool) -> Callable[[int], Progress] | None:
         from tqdm import tqdm
 
         bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, leave=False)
-        return bar.update
+
+        def advance(n: int) -> None:
+            bar.update(n)
+
+        return advance
 
     return start
 

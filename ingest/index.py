@@ -89,7 +89,10 @@ def sync_index(
     unique: dict[str, Chunk] = {}
     for chunk in chunks:
         unique.setdefault(chunk.id, chunk)
-    to_write = [c for c in unique.values() if c.id not in existing_ids]
+    # Sorted by length so each embedding batch pads little (padding is most of the waste).
+    to_write = sorted(
+        (c for c in unique.values() if c.id not in existing_ids), key=lambda c: len(c.embed_text)
+    )
     keep = set(keep_sources)
     stale: list[str] = []
     for source, ids in existing.items():

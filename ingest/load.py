@@ -43,7 +43,8 @@ def _relative(path: Path, root: Path) -> str:
 def load_knowledge(root: Path) -> Loaded:
     """The shipped knowledge base: article, notes, and every rubric key point as a passage."""
     loaded = Loaded()
-    bank, problems = check_bank(root)
+    # Content rules (answer lengths, topic coverage) are `knowledge check`'s job, not ingest's.
+    bank, problems = check_bank(root, strict=False)
     loaded.bank = bank
     loaded.problems.extend(problems)
     # A source with any problem keeps its previous chunks: a typo must not empty the index.

@@ -65,7 +65,9 @@ def write(path: Path, text: str) -> Path:
 def knowledge(tmp_path: Path) -> Path:
     """A knowledge dir with an article, one note and one question."""
     root = tmp_path / "knowledge"
-    write(root / "article.md", "---\ntitle: The article\n---\n# The article\n\n## Why\n\nBecause.\n")
+    write(
+        root / "article.md", "---\ntitle: The article\n---\n# The article\n\n## Why\n\nBecause.\n"
+    )
     write(root / "notes" / "overfitting-basics.md", NOTE)
     write(root / "questions" / "basics.yaml", QUESTIONS)
     return root

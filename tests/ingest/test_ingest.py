@@ -16,7 +16,9 @@ from tests.ingest.conftest import write
 
 
 def _index(settings: Settings) -> KnowledgeIndex:
-    return KnowledgeIndex(chroma_client(settings), settings.chroma_collection, embeddings.MODEL_NAME)
+    return KnowledgeIndex(
+        chroma_client(settings), settings.chroma_collection, embeddings.MODEL_NAME
+    )
 
 
 def _ids_of(settings: Settings, source: str) -> set[str]:

@@ -1,0 +1,64 @@
+"""Composition root: Settings in, wired components out.
+
+Every adapter (terminal, Discord, CLI tools, benchmarks) builds what it needs here, so there is
+exactly one place that decides which embedder, index, grader and store the bot uses. Heavy
+imports stay inside the functions: ``--help`` must not load torch.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.bank import Bank
+    from bot.core.grading import EmbeddingGrader
+    from bot.retrieval.rubric import ChromaRubricRetriever
+    from bot.retrieval.vectorstore import KnowledgeIndex
+    from ingest.index import IngestReport
+
+log = logging.getLogger(__name__)
+
+
+def build_index(settings: Settings) -> KnowledgeIndex:
+    """The knowledge index named in ``settings`` (persistent or HTTP Chroma)."""
+    from bot.retrieval.embeddings import MODEL_NAME
+    from bot.retrieval.vectorstore import KnowledgeIndex, chroma_client
+
+    return KnowledgeIndex(chroma_client(settings), settings.chroma_collection, MODEL_NAME)
+
+
+def build_retriever(
+    settings: Settings, index: KnowledgeIndex | None = None
+) -> ChromaRubricRetriever:
+    """The rubric retriever over the knowledge index."""
+    from bot.retrieval.rubric import ChromaRubricRetriever
+
+    return ChromaRubricRetriever(index or build_index(settings))
+
+
+def build_grader(settings: Settings, index: KnowledgeIndex | None = None) -> EmbeddingGrader:
+    """The grader: the shared embedder, rubrics from Chroma, the shipped calibration."""
+    from bot.core.grading import EmbeddingGrader, load_params
+    from bot.retrieval.embeddings import get_embedder
+
+    return EmbeddingGrader(get_embedder(), build_retriever(settings, index), load_params())
+
+
+def load_shipped_bank(settings: Settings) -> Bank:
+    """The shipped question bank (raises ``KnowledgeError`` naming file and line if broken)."""
+    from bot.bank import load_bank
+
+    return load_bank(settings.knowledge_dir)
+
+
+def ensure_index(settings: Settings) -> IngestReport:
+    """Ingest ``knowledge/`` if the index is missing or stale (a fast no-op when current)."""
+    from ingest.cli import ingest
+
+    report = ingest(settings, [], progress=True)
+    for problem in report.problems:
+        log.warning("knowledge: %s", problem)
+    return report
