@@ -26,6 +26,8 @@ class Settings(BaseSettings):
         chroma_collection: Name of the knowledge collection.
         database_url: SQLAlchemy async URL; defaults to SQLite under ``data_dir``.
         discord_token: Required only when the Discord adapter starts.
+        shard_count: Total shards of the bot; set with ``shard_ids`` to run a subset here.
+        shard_ids: The shards this process runs (an AutoShardedBot over them).
         log_level: Python logging level name.
     """
 
@@ -39,6 +41,8 @@ class Settings(BaseSettings):
     chroma_collection: str = "knowledge"
     database_url: str | None = None
     discord_token: SecretStr | None = None
+    shard_count: int | None = None
+    shard_ids: list[int] | None = None
     log_level: str = "INFO"
 
     @property

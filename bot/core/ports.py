@@ -68,3 +68,15 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """Return the current time, timezone-aware."""
         ...
+
+
+class QuestionCatalog(Protocol):
+    """The questions visible in a server: the shipped bank plus the server's own."""
+
+    async def questions(self, guild_id: int) -> Sequence[Question]:
+        """Every question visible in ``guild_id``."""
+        ...
+
+    async def get(self, guild_id: int, question_id: str) -> Question | None:
+        """The question ``question_id`` if it is visible in ``guild_id``."""
+        ...

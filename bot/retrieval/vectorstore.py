@@ -85,7 +85,9 @@ class KnowledgeIndex:
 
     def exists(self) -> bool:
         """Whether the collection has been created."""
-        return self.name in {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+        return self.name in {
+            c if isinstance(c, str) else c.name for c in self._client.list_collections()
+        }
 
     def open(self, create: bool = False) -> Collection:
         """Open (or create) the collection, refusing one built with another model or chunker.
@@ -139,7 +141,11 @@ class KnowledgeIndex:
         return by_source
 
     def upsert(
-        self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[Metadata], vectors: Vectors
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[Metadata],
+        vectors: Vectors,
     ) -> None:
         """Write chunks with precomputed vectors, in batches."""
         collection = self.open(create=True)
@@ -160,10 +166,14 @@ class KnowledgeIndex:
 
     def get(self, where: Mapping[str, Any], with_vectors: bool = False) -> list[StoredChunk]:
         """Chunks whose metadata match ``where`` (a Chroma filter)."""
-        include: Any = ["documents", "metadatas", "embeddings"] if with_vectors else [
-            "documents",
-            "metadatas",
-        ]
+        include: Any = (
+            ["documents", "metadatas", "embeddings"]
+            if with_vectors
+            else [
+                "documents",
+                "metadatas",
+            ]
+        )
         result = self.open().get(where=dict(where), include=include)
         return list(_stored(result, with_vectors))
 
@@ -172,7 +182,7 @@ class KnowledgeIndex:
     ) -> list[tuple[StoredChunk, float]]:
         """The ``k`` nearest chunks to ``vector`` with their cosine similarity."""
         result = self.open().query(
-            query_embeddings=[vector],
+            query_embeddings=[vector.tolist()],
             n_results=k,
             where=dict(where) if where else None,
             include=["documents", "metadatas", "distances"],
