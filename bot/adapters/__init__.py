@@ -1,0 +1,1 @@
+"""Front-ends over the practice service (Discord, terminal)."""
