@@ -15,8 +15,11 @@ from bot.config import Settings
 if TYPE_CHECKING:
     from bot.bank import Bank
     from bot.core.grading import EmbeddingGrader
+    from bot.core.ports import Clock, Grader
+    from bot.core.practice import PracticeService
     from bot.retrieval.rubric import ChromaRubricRetriever
     from bot.retrieval.vectorstore import KnowledgeIndex
+    from bot.store.sql import SqlStore
     from ingest.index import IngestReport
 
 log = logging.getLogger(__name__)
@@ -62,3 +65,32 @@ def ensure_index(settings: Settings) -> IngestReport:
     for problem in report.problems:
         log.warning("knowledge: %s", problem)
     return report
+
+
+async def build_service(
+    settings: Settings,
+    *,
+    grader: Grader | None = None,
+    clock: Clock | None = None,
+    store: SqlStore | None = None,
+    bank: Bank | None = None,
+) -> tuple[PracticeService, SqlStore]:
+    """The practice service over the SQL store, the shipped bank plus each server's own questions.
+
+    Tests pass a fake ``grader``/``clock`` (or a prepared ``store``); the bot passes nothing.
+    Returns the service and the store (the caller closes the store's engine on shutdown).
+    """
+    from bot.core.clock import SystemClock
+    from bot.core.practice import PracticeService
+    from bot.core.questions import CompositeCatalog, StaticCatalog
+    from bot.store.sql import open_store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = store or await open_store(settings.resolved_database_url)
+    shipped = StaticCatalog((bank or load_shipped_bank(settings)).questions.values())
+    # Shipped questions first: a server question can never shadow a shipped id.
+    catalog = CompositeCatalog(shipped, store)
+    service = PracticeService(
+        store, catalog, grader or build_grader(settings), clock or SystemClock()
+    )
+    return service, store
