@@ -11,7 +11,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from bot.retrieval.embeddings import SentenceEmbedder, get_embedder  # noqa: E402
+from bot.retrieval.embeddings import SentenceEmbedder, get_embedder
+
+pytest_plugins = ["tests.fakediscord.fixtures"]
 
 
 @pytest.fixture(scope="session")
