@@ -8,6 +8,7 @@ its default instead of taking the server down.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import time
@@ -104,10 +105,13 @@ class GuildSettings:
         )
         # The promise "practice scores less than the daily" must hold for every pairing of
         # difficulties, or a hard practice question would out-earn an easy daily.
+        # Compared after rounding, exactly as points are awarded (4 x 1.2 rounds up to 5).
         low, high = min(multipliers.values()), max(multipliers.values())
+        daily_floor = math.floor(self.daily_points * low + 0.5)
         for name in ("practice_points", "review_points"):
             _check(
-                getattr(self, name) == 0 or getattr(self, name) * high < self.daily_points * low,
+                getattr(self, name) == 0
+                or math.floor(getattr(self, name) * high + 0.5) < daily_floor,
                 name,
                 getattr(self, name),
                 reason="must stay below daily_points at every difficulty",
