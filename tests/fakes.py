@@ -38,7 +38,14 @@ from bot.core.models import (
 )
 from bot.core.review import ReviewItem
 from bot.core.schedule import DateRange
-from bot.core.store_ports import AttemptRecord, DailyRecord, QuestionState, StoredAttempt
+from bot.core.store_ports import (
+    AttemptRecord,
+    ClaimOutcome,
+    DailyPost,
+    DailyRecord,
+    QuestionState,
+    StoredAttempt,
+)
 from bot.core.streaks import StreakState
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
@@ -170,6 +177,7 @@ class InMemoryStore:
     member_settings: dict[tuple[int, int], MemberSettings] = field(default_factory=dict)
     dailies: dict[tuple[int, date], DailyRecord] = field(default_factory=dict)
     guild_questions: dict[tuple[int, str], Question] = field(default_factory=dict)
+    daily_posts: dict[tuple[int, date], DailyPost] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def close(self) -> None:
@@ -441,3 +449,70 @@ class InMemoryStore:
 
     async def get(self, guild_id, question_id):
         return self.guild_questions.get((guild_id, question_id))
+
+    # daily posts (migration 0003)
+    async def claim_daily_post(self, guild_id, day, question_id, token, at, stale_before):
+        key = (guild_id, day)
+        post = self.daily_posts.get(key)
+        if post is None:
+            self.daily_posts[key] = DailyPost(guild_id, day, question_id, token, at)
+            return ClaimOutcome.NEW
+        if post.posted:
+            return ClaimOutcome.DONE
+        if post.claimed_at >= stale_before:
+            return ClaimOutcome.HELD
+        self.daily_posts[key] = replace(post, claim_token=token, claimed_at=at)
+        return ClaimOutcome.TAKEN_OVER
+
+    async def finish_daily_post(
+        self, guild_id, day, token, *, channel_id, message_id, thread_id, at
+    ):
+        post = self.daily_posts.get((guild_id, day))
+        if post is None or post.posted or post.claim_token != token:
+            return False
+        self.daily_posts[(guild_id, day)] = replace(
+            post, channel_id=channel_id, message_id=message_id, thread_id=thread_id, posted_at=at
+        )
+        return True
+
+    async def release_daily_post(self, guild_id, day, token):
+        post = self.daily_posts.get((guild_id, day))
+        if post is None or post.posted or post.claim_token != token:
+            return False
+        del self.daily_posts[(guild_id, day)]
+        return True
+
+    async def get_daily_post(self, guild_id, day):
+        return self.daily_posts.get((guild_id, day))
+
+    async def claim_daily_recap(self, guild_id, day, token, at, stale_before):
+        post = self.daily_posts.get((guild_id, day))
+        if post is None or not post.posted or post.recapped:
+            return ClaimOutcome.DONE
+        if post.recap_claimed_at is not None and post.recap_claimed_at >= stale_before:
+            return ClaimOutcome.HELD
+        outcome = ClaimOutcome.NEW if post.recap_token is None else ClaimOutcome.TAKEN_OVER
+        self.daily_posts[(guild_id, day)] = replace(post, recap_token=token, recap_claimed_at=at)
+        return outcome
+
+    async def finish_daily_recap(self, guild_id, day, token, *, message_id, at):
+        post = self.daily_posts.get((guild_id, day))
+        if post is None or post.recapped or post.recap_token != token:
+            return False
+        self.daily_posts[(guild_id, day)] = replace(
+            post, recap_message_id=message_id, recap_posted_at=at
+        )
+        return True
+
+    async def release_daily_recap(self, guild_id, day, token):
+        post = self.daily_posts.get((guild_id, day))
+        if post is None or post.recapped or post.recap_token != token:
+            return False
+        self.daily_posts[(guild_id, day)] = replace(post, recap_token=None, recap_claimed_at=None)
+        return True
+
+    async def owed_daily_recaps(self):
+        return sorted(
+            (p for p in self.daily_posts.values() if p.posted and not p.recapped),
+            key=lambda p: (p.local_date, p.guild_id),
+        )

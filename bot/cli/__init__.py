@@ -12,10 +12,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.cli import bench, grading, ingest_cmd, knowledge, practice, run
+from bot.cli import bench, grading, ingest_cmd, knowledge, practice, questions, run
 from bot.config import Settings
 
-COMMAND_MODULES = (run, practice, ingest_cmd, knowledge, grading, bench)
+COMMAND_MODULES = (run, practice, ingest_cmd, knowledge, questions, grading, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.core.groups import Group
@@ -308,4 +309,126 @@ class GuildQuestionStore(Protocol):
 
     async def list_questions(self, guild_id: int) -> list[Question]:
         """The server's own questions, by id."""
+        ...
+
+
+class ClaimOutcome(StrEnum):
+    """What a claim on a daily post (or recap) found; only ``NEW`` and ``TAKEN_OVER`` may post."""
+
+    NEW = "new"
+    """Nobody had claimed it: post."""
+    TAKEN_OVER = "taken_over"
+    """An earlier claim went stale without finishing (its process died mid-post): make sure
+    that attempt did not land after all, then post."""
+    HELD = "held"
+    """Another run holds a fresh claim: do nothing now (retry once its lease runs out)."""
+    DONE = "done"
+    """Already posted: do nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class DailyPost:
+    """Where and whether a server's daily question of one local date was posted, and its recap.
+
+    Attributes:
+        guild_id: The server.
+        local_date: The daily's local date.
+        question_id: The daily's question.
+        claim_token: Token of the run that claimed (or made) the post.
+        claimed_at: When that claim was taken (UTC).
+        channel_id: Channel of the post (set once posted).
+        message_id: The post's message (set once posted).
+        thread_id: The discussion thread opened on it (None if it could not be opened).
+        posted_at: When the post was recorded (None while only claimed).
+        recap_token: Token of the run that claimed the recap.
+        recap_claimed_at: When the recap was claimed.
+        recap_message_id: The recap's message.
+        recap_posted_at: When the recap was recorded (None while owed).
+    """
+
+    guild_id: int
+    local_date: date
+    question_id: str
+    claim_token: str
+    claimed_at: datetime
+    channel_id: int | None = None
+    message_id: int | None = None
+    thread_id: int | None = None
+    posted_at: datetime | None = None
+    recap_token: str | None = None
+    recap_claimed_at: datetime | None = None
+    recap_message_id: int | None = None
+    recap_posted_at: datetime | None = None
+
+    @property
+    def posted(self) -> bool:
+        """The daily question is on show."""
+        return self.posted_at is not None
+
+    @property
+    def recapped(self) -> bool:
+        """The recap is on show."""
+        return self.recap_posted_at is not None
+
+
+class DailyPostStore(Protocol):
+    """Claims and records of daily posts and recaps (exactly once per server and local day).
+
+    A claim is granted to one run at a time; an unfinished claim older than ``stale_before``
+    may be taken over (its run is presumed dead). Finishing requires still holding the claim.
+    """
+
+    async def claim_daily_post(
+        self,
+        guild_id: int,
+        day: date,
+        question_id: str,
+        token: str,
+        at: datetime,
+        stale_before: datetime,
+    ) -> ClaimOutcome:
+        """Claim the right to post the daily of ``day``."""
+        ...
+
+    async def finish_daily_post(
+        self,
+        guild_id: int,
+        day: date,
+        token: str,
+        *,
+        channel_id: int,
+        message_id: int,
+        thread_id: int | None,
+        at: datetime,
+    ) -> bool:
+        """Record the post; False if ``token`` no longer holds the claim (nothing recorded)."""
+        ...
+
+    async def release_daily_post(self, guild_id: int, day: date, token: str) -> bool:
+        """Drop an unfinished claim held by ``token`` (the post failed); True if dropped."""
+        ...
+
+    async def get_daily_post(self, guild_id: int, day: date) -> DailyPost | None:
+        """The post record of ``day``, claimed or finished."""
+        ...
+
+    async def claim_daily_recap(
+        self, guild_id: int, day: date, token: str, at: datetime, stale_before: datetime
+    ) -> ClaimOutcome:
+        """Claim the right to post the recap of a posted daily (``DONE`` also when the daily
+        was never posted: there is nothing to recap)."""
+        ...
+
+    async def finish_daily_recap(
+        self, guild_id: int, day: date, token: str, *, message_id: int | None, at: datetime
+    ) -> bool:
+        """Record the recap; False if ``token`` no longer holds the claim."""
+        ...
+
+    async def release_daily_recap(self, guild_id: int, day: date, token: str) -> bool:
+        """Drop an unfinished recap claim held by ``token``; True if dropped."""
+        ...
+
+    async def owed_daily_recaps(self) -> list[DailyPost]:
+        """Posted dailies of every server whose recap is not recorded yet, oldest first."""
         ...

@@ -15,9 +15,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
     ColumnElement,
+    Date,
     Select,
     Table,
+    Text,
     and_,
     delete,
     exists,
@@ -48,11 +52,19 @@ from bot.core.review import ReviewItem
 from bot.core.schedule import DateRange
 from bot.core.scoring import AttemptMode
 from bot.core.serialize import question_from_dict, question_to_dict
-from bot.core.store_ports import AttemptRecord, DailyRecord, QuestionState, StoredAttempt
+from bot.core.store_ports import (
+    AttemptRecord,
+    ClaimOutcome,
+    DailyPost,
+    DailyRecord,
+    QuestionState,
+    StoredAttempt,
+)
 from bot.core.streaks import StreakState
 from bot.store.engine import WRITE, create_engine
 from bot.store.migrate import migrate
 from bot.store.schema import (
+    UTCDateTime,
     attempts,
     daily_points,
     daily_questions,
@@ -61,10 +73,31 @@ from bot.store.schema import (
     guild_settings,
     member_settings,
     member_totals,
+    metadata,
     question_states,
     review_items,
     streaks,
     study_groups,
+)
+
+# Migration 0003. Declared here, on the shared metadata, so the schema-agreement test checks it
+# like every other table.
+daily_posts = Table(
+    "daily_posts",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("local_date", Date, primary_key=True),
+    Column("question_id", Text, nullable=False),
+    Column("claim_token", Text, nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("channel_id", BigInteger),
+    Column("message_id", BigInteger),
+    Column("thread_id", BigInteger),
+    Column("posted_at", UTCDateTime),
+    Column("recap_token", Text),
+    Column("recap_claimed_at", UTCDateTime),
+    Column("recap_message_id", BigInteger),
+    Column("recap_posted_at", UTCDateTime),
 )
 
 
@@ -864,6 +897,172 @@ class SqlStore:
             ).scalar()
         return question_from_dict(json.loads(raw)) if raw else None
 
+    # -- daily posts (migration 0003) ---------------------------------------------------------
+
+    def _post_key(self, guild_id: int, day: date) -> ColumnElement[bool]:
+        return and_(daily_posts.c.guild_id == guild_id, daily_posts.c.local_date == day)
+
+    async def claim_daily_post(
+        self,
+        guild_id: int,
+        day: date,
+        question_id: str,
+        token: str,
+        at: datetime,
+        stale_before: datetime,
+    ) -> ClaimOutcome:
+        """Claim the right to post the daily of ``day`` (see ``DailyPostStore``)."""
+        key = self._post_key(guild_id, day)
+        async with self._write() as conn:
+            inserted = await conn.execute(
+                self._insert(daily_posts)
+                .values(
+                    guild_id=guild_id,
+                    local_date=day,
+                    question_id=question_id,
+                    claim_token=token,
+                    claimed_at=at,
+                )
+                .on_conflict_do_nothing(index_elements=["guild_id", "local_date"])
+            )
+            if inserted.rowcount == 1:
+                return ClaimOutcome.NEW
+            row = (await conn.execute(select(daily_posts).where(key))).first()
+            if row is None:  # pragma: no cover - the conflicting row cannot vanish mid-transaction
+                return ClaimOutcome.HELD
+            post = _daily_post(row._mapping)
+            if post.posted:
+                return ClaimOutcome.DONE
+            if post.claimed_at >= stale_before:
+                return ClaimOutcome.HELD
+            # Compare-and-set on the stale token: of two runs taking over, one wins.
+            taken = await conn.execute(
+                update(daily_posts)
+                .where(
+                    key,
+                    daily_posts.c.claim_token == post.claim_token,
+                    daily_posts.c.posted_at.is_(None),
+                )
+                .values(claim_token=token, claimed_at=at)
+            )
+            return ClaimOutcome.TAKEN_OVER if taken.rowcount == 1 else ClaimOutcome.HELD
+
+    async def finish_daily_post(
+        self,
+        guild_id: int,
+        day: date,
+        token: str,
+        *,
+        channel_id: int,
+        message_id: int,
+        thread_id: int | None,
+        at: datetime,
+    ) -> bool:
+        """Record the post; False if ``token`` no longer holds the claim."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(daily_posts)
+                .where(
+                    self._post_key(guild_id, day),
+                    daily_posts.c.claim_token == token,
+                    daily_posts.c.posted_at.is_(None),
+                )
+                .values(
+                    channel_id=channel_id, message_id=message_id, thread_id=thread_id, posted_at=at
+                )
+            )
+            return bool(result.rowcount == 1)
+
+    async def release_daily_post(self, guild_id: int, day: date, token: str) -> bool:
+        """Drop an unfinished claim held by ``token``."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                delete(daily_posts).where(
+                    self._post_key(guild_id, day),
+                    daily_posts.c.claim_token == token,
+                    daily_posts.c.posted_at.is_(None),
+                )
+            )
+            return bool(result.rowcount == 1)
+
+    async def get_daily_post(self, guild_id: int, day: date) -> DailyPost | None:
+        """The post record of ``day``, claimed or finished."""
+        async with self._read() as conn:
+            row = (
+                await conn.execute(select(daily_posts).where(self._post_key(guild_id, day)))
+            ).first()
+        return _daily_post(row._mapping) if row is not None else None
+
+    async def claim_daily_recap(
+        self, guild_id: int, day: date, token: str, at: datetime, stale_before: datetime
+    ) -> ClaimOutcome:
+        """Claim the right to post the recap of a posted daily."""
+        key = self._post_key(guild_id, day)
+        async with self._write() as conn:
+            row = (await conn.execute(select(daily_posts).where(key))).first()
+            if row is None:
+                return ClaimOutcome.DONE
+            post = _daily_post(row._mapping)
+            if not post.posted or post.recapped:
+                return ClaimOutcome.DONE
+            if post.recap_claimed_at is not None and post.recap_claimed_at >= stale_before:
+                return ClaimOutcome.HELD
+            previous = (
+                daily_posts.c.recap_token.is_(None)
+                if post.recap_token is None
+                else daily_posts.c.recap_token == post.recap_token
+            )
+            taken = await conn.execute(
+                update(daily_posts)
+                .where(key, previous, daily_posts.c.recap_posted_at.is_(None))
+                .values(recap_token=token, recap_claimed_at=at)
+            )
+            if taken.rowcount != 1:
+                return ClaimOutcome.HELD
+            return ClaimOutcome.NEW if post.recap_token is None else ClaimOutcome.TAKEN_OVER
+
+    async def finish_daily_recap(
+        self, guild_id: int, day: date, token: str, *, message_id: int | None, at: datetime
+    ) -> bool:
+        """Record the recap; False if ``token`` no longer holds the claim."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(daily_posts)
+                .where(
+                    self._post_key(guild_id, day),
+                    daily_posts.c.recap_token == token,
+                    daily_posts.c.recap_posted_at.is_(None),
+                )
+                .values(recap_message_id=message_id, recap_posted_at=at)
+            )
+            return bool(result.rowcount == 1)
+
+    async def release_daily_recap(self, guild_id: int, day: date, token: str) -> bool:
+        """Drop an unfinished recap claim held by ``token``."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(daily_posts)
+                .where(
+                    self._post_key(guild_id, day),
+                    daily_posts.c.recap_token == token,
+                    daily_posts.c.recap_posted_at.is_(None),
+                )
+                .values(recap_token=None, recap_claimed_at=None)
+            )
+            return bool(result.rowcount == 1)
+
+    async def owed_daily_recaps(self) -> list[DailyPost]:
+        """Posted dailies of every server whose recap is not recorded yet, oldest first."""
+        async with self._read() as conn:
+            rows = await conn.execute(
+                select(daily_posts)
+                .where(
+                    daily_posts.c.recap_posted_at.is_(None), daily_posts.c.posted_at.is_not(None)
+                )
+                .order_by(daily_posts.c.local_date, daily_posts.c.guild_id)
+            )
+            return [_daily_post(r._mapping) for r in rows]
+
 
 async def open_store(url: str, *, schema: str | None = None, migrate_now: bool = True) -> SqlStore:
     """Create the engine for ``url``, apply pending migrations, return the store.
@@ -939,6 +1138,27 @@ def _daily(m: RowMapping) -> DailyRecord:
         opens_at=m["opens_at"],
         closes_at=m["closes_at"],
         closed_at=m["closed_at"],
+    )
+
+
+def _daily_post(m: RowMapping) -> DailyPost:
+    def _int(name: str) -> int | None:
+        return int(m[name]) if m[name] is not None else None
+
+    return DailyPost(
+        guild_id=int(m["guild_id"]),
+        local_date=m["local_date"],
+        question_id=m["question_id"],
+        claim_token=m["claim_token"],
+        claimed_at=m["claimed_at"],
+        channel_id=_int("channel_id"),
+        message_id=_int("message_id"),
+        thread_id=_int("thread_id"),
+        posted_at=m["posted_at"],
+        recap_token=m["recap_token"],
+        recap_claimed_at=m["recap_claimed_at"],
+        recap_message_id=_int("recap_message_id"),
+        recap_posted_at=m["recap_posted_at"],
     )
 
 
