@@ -1,0 +1,369 @@
+"""Pure text utilities for the grader: sentences, tokens, stems and the red-flag heuristics.
+
+Everything here is deterministic, dependency-free string work. The grader relies on it for the
+parts of an answer that an embedding model cannot see well: negation, injected instructions,
+keyboard mashing, keyword lists without sentences, and text copied from the model answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+
+def _words(block: str) -> frozenset[str]:
+    """A word set from a whitespace-separated block (keeps long word lists readable)."""
+    return frozenset(block.split())
+
+
+# Abbreviations whose trailing dot does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    {"e.g", "i.e", "etc", "vs", "cf", "approx", "fig", "eq", "dr", "mr", "mrs", "ms", "no", "al"}
+)
+_WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_SENT_END_RE = re.compile(r"([.!?]+)[\"')\]]*\s+")
+_BULLET_RE = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
+
+STOP_WORDS = _words(
+    """
+    a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    either else even ever few for from further had has have having he her here hers herself
+    him himself his how however i if in into is it its itself just let lets may me might
+    more most much must my myself nor of off on once only or other others otherwise our ours
+    ourselves out over own per quite rather same shall she should since so some such than
+    that the their theirs them themselves then there therefore these they this those though
+    through thus to too under until up upon us very via was we were what when where whether
+    which while who whom whose why will with within would yet you your yours yourself
+    yourselves one ones use used using uses get gets got make makes made like well way ways
+    thing things also s t d ll m re ve y
+    """
+)
+
+# Words that flip the polarity of the clause they sit in. "no"/"not" dominate real answers;
+# the rest catch "cannot", "never", "without", "neither ... nor" and contracted forms.
+NEGATION_CUES = _words(
+    """
+    not no never none nothing nobody neither nor cannot cant without hardly barely isnt
+    arent wasnt werent dont doesnt didnt wont wouldnt shouldnt couldnt cannot hasnt havent
+    hadnt mustnt neednt
+    """
+)
+
+# Clause boundaries: negation in one clause does not reach the next ("A is fast, but B is not").
+_CLAUSE_SPLIT_RE = re.compile(
+    r"[,;:()]|\b(?:but|whereas|while|although|though|however|because|since|and|so|which|"
+    r"instead|rather|unlike|yet)\b"
+)
+
+# Text addressed to the grader rather than answering the question. Each pattern is specific
+# enough that a genuine technical answer will not trip it (tests hold both sides).
+_INJECTION_PATTERNS = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\b(?:ignore|disregard)\b.{0,40}"
+        r"\b(?:rubric|instructions?|prompt|rules?|grading|previous|above)\b",
+        r"\b(?:give|award|assign|grant|mark|score|rate|grade)\b.{0,30}"
+        r"\b(?:10|ten|full|maximum|max|perfect|top|highest)\s*"
+        r"(?:/\s*10|out of (?:10|ten)|marks?|points?|scores?|credit|grades?)",
+        r"(?<![\d/.])10\s*/\s*10(?![\d/.])",
+        r"\b(?:10|ten) out of (?:10|ten)\b",
+        r"\b(?:as|you are) (?:the|an|a) (?:grader|examiner|assessor|evaluator|ai|assistant|"
+        r"language model|llm|marker)\b",
+        r"\b(?:grader|examiner|assessor|evaluator|marker)\b.{0,30}"
+        r"\b(?:must|should|shall|will|needs? to)\b",
+        r"\byou (?:must|should|shall|will|need to|have to)\b.{0,30}"
+        r"\b(?:give|award|grade|score|mark|rate|accept|pass)\b",
+        r"^\s*(?:system|assistant|user|developer)\s*:",
+        r"\[/?(?:inst|system)\]|<\|?(?:im_start|im_end|system)\|?>",
+        r"\b(?:new|updated|override|overriding) instructions?\b",
+        r"\bthis answer (?:is|deserves|should (?:get|receive|be graded))\b.{0,30}"
+        r"\b(?:correct|perfect|full|10|ten|maximum)\b",
+    )
+)
+
+_VOWELS = frozenset("aeiouy")
+
+# Common German function words: some students answer in German, and prose in any language is
+# not a keyword list (measured: without these, German answers were flagged as keyword salad).
+_FOREIGN_FUNCTION_WORDS = _words(
+    """
+    der die das den dem des ein eine einen einem einer und oder ist sind war wird werden
+    wurde nicht kein keine zu mit von für auf bei aus da dass sich es er sie wir ich man
+    auch nur noch als wie wenn weil aber so im am zum zur vom ins hat haben kann können muss
+    müssen sein
+    """
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split ``text`` into sentences (also on line breaks and list bullets).
+
+    Args:
+        text: Free text, possibly with bullet lists.
+
+    Returns:
+        Non-empty, stripped sentences in order.
+    """
+    out: list[str] = []
+    for raw_line in text.replace("\r", "\n").split("\n"):
+        line = _BULLET_RE.sub("", raw_line).strip()
+        if not line:
+            continue
+        start = 0
+        for match in _SENT_END_RE.finditer(line):
+            end = match.end(1)
+            tail = line[start:end].rstrip(".!?").split()
+            last = tail[-1].lower() if tail else ""
+            # "e.g. x" or "1. x" inside a sentence: not an end.
+            if last in _ABBREVIATIONS or (
+                len(last) == 1 and last.isalpha() and match.group(1) == "."
+            ):
+                continue
+            piece = line[start:end].strip()
+            if piece:
+                out.append(piece)
+            start = match.end()
+        piece = line[start:].strip()
+        if piece:
+            out.append(piece)
+    # A sentence without any letter or digit ("...", "-") carries nothing to grade.
+    return [s for s in out if any(ch.isalnum() for ch in s)]
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens with apostrophes folded ("doesn't" -> "doesnt")."""
+    return [t.replace("'", "").replace("’", "") for t in _WORD_RE.findall(text.lower())]
+
+
+def stem(word: str) -> str:
+    """A light suffix-stripping stemmer: plurals, -ing, -ed, -ly, -ation and a few more.
+
+    It only needs to make "regularises"/"regularisation"/"regularizing" meet, not to be
+    linguistically right; being small and deterministic matters more here.
+    """
+    w = word.lower().replace("z", "s") if len(word) > 4 else word.lower()
+    for suffix, repl in (
+        ("ational", "ate"),
+        ("isation", "ise"),
+        ("ization", "ise"),
+        ("ations", "ate"),
+        ("ation", "ate"),
+        ("nesses", ""),
+        ("ness", ""),
+        ("ments", ""),
+        ("ment", ""),
+        ("ities", ""),
+        ("ity", ""),
+        ("ingly", ""),
+        ("edly", ""),
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("ing", ""),
+        ("ed", ""),
+        ("ly", ""),
+        ("es", ""),
+        ("s", ""),
+        ("e", ""),
+    ):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            if suffix == "s" and w.endswith(("ss", "us", "is")):
+                continue
+            w = w[: len(w) - len(suffix)] + repl
+            break
+    if w.endswith(("ise", "ize")) and len(w) > 5:
+        w = w[:-3]
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+def content_words(text: str) -> list[str]:
+    """Tokens that are not stop words and carry some content (length >= 2 or a digit)."""
+    return [
+        t
+        for t in tokens(text)
+        if t not in STOP_WORDS and t not in NEGATION_CUES and (len(t) > 1 or t.isdigit())
+    ]
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of :func:`content_words`, order kept, duplicates kept."""
+    return [stem(t) for t in content_words(text)]
+
+
+def word_count(text: str) -> int:
+    """Number of word tokens."""
+    return len(tokens(text))
+
+
+def clauses(sentence: str) -> list[str]:
+    """Split a sentence at clause boundaries (commas, conjunctions), dropping empty parts."""
+    return [c.strip() for c in _CLAUSE_SPLIT_RE.split(sentence) if c and c.strip()]
+
+
+def is_negated(text: str) -> bool:
+    """Whether ``text`` contains a negation cue (including "n't" and "cannot")."""
+    low = text.lower()
+    if "n't" in low or "n’t" in low:
+        return True
+    return any(t in NEGATION_CUES for t in tokens(low))
+
+
+def negated_stems(sentence: str) -> set[str]:
+    """Content stems that sit in a negated clause of ``sentence``.
+
+    Negation only reaches its own clause: in "Dropout is not a loss, but it prevents overfitting"
+    only "loss" is negated, not "prevents overfitting".
+    """
+    out: set[str] = set()
+    for clause in clauses(sentence):
+        if is_negated(clause):
+            out.update(content_stems(clause))
+    return out
+
+
+def contradicts(sentence: str, statement: str, min_overlap: float = 0.4) -> bool:
+    """Whether ``sentence`` states ``statement`` with the opposite polarity.
+
+    True when a negated clause of the sentence shares at least two content stems with the
+    statement, making up ``min_overlap`` of the statement or most of the clause, while the
+    statement itself is not negated (or vice versa). This is the check
+    that stops "dropout does NOT prevent overfitting" from earning "dropout prevents overfitting".
+
+    Args:
+        sentence: One sentence of an answer.
+        statement: A key point's statement.
+        min_overlap: Share of the statement's content stems the negated clause must mention.
+    """
+    point_stems = set(content_stems(statement))
+    if not point_stems:
+        return False
+    point_negated = bool(negated_stems(statement))
+    sent_neg = negated_stems(sentence)
+    if point_negated:
+        # The point says "X is not Y"; a sentence asserting X..Y with no negation contradicts it.
+        sent_stems = set(content_stems(sentence))
+        neg_point_stems = negated_stems(statement)
+        shared = neg_point_stems & sent_stems
+        return not sent_neg and len(shared) >= max(2, int(min_overlap * len(neg_point_stems) + 0.5))
+    if not sent_neg:
+        return False
+    for clause in clauses(sentence):
+        if not is_negated(clause):
+            continue
+        own = set(content_stems(clause))
+        shared = own & point_stems
+        # The negated clause is about the point when it names enough of the point, or when
+        # most of what it names belongs to the point ("early stopping does not help").
+        if len(shared) >= 2 and (
+            len(shared) >= min_overlap * len(point_stems) or len(shared) >= 0.6 * len(own)
+        ):
+            return True
+    return False
+
+
+def injection_sentences(sentences: Sequence[str]) -> list[int]:
+    """Indices of sentences that address the grader instead of answering the question."""
+    return [i for i, s in enumerate(sentences) if any(p.search(s) for p in _INJECTION_PATTERNS)]
+
+
+def _looks_like_word(token: str) -> bool:
+    if token.isdigit():
+        return True
+    letters = [c for c in token if c.isalpha()]
+    if not letters:
+        return True
+    vowels = sum(c in _VOWELS for c in letters)
+    if len(letters) >= 4 and vowels == 0:
+        return False
+    if len(letters) >= 6 and vowels / len(letters) < 0.15:
+        return False
+    run = 0
+    for c in letters:
+        run = 0 if c in _VOWELS else run + 1
+        if run >= 5:
+            return False
+    if len(letters) > 24:
+        return False
+    # "aaaaaa", "ababab": very few distinct letters in a long token.
+    return not (len(letters) >= 6 and len(set(letters)) <= 2)
+
+
+def gibberish_ratio(text: str) -> float:
+    """Share of tokens that do not look like words (keyboard mashing, random letters).
+
+    Returns 1.0 for text that has characters but no tokens at all (e.g. only punctuation).
+    """
+    toks = tokens(text)
+    if not toks:
+        return 1.0 if text.strip() else 0.0
+    bad = sum(not _looks_like_word(t) for t in toks)
+    return bad / len(toks)
+
+
+def is_gibberish(text: str) -> bool:
+    """Whether the text is mostly non-words, or one token repeated over and over."""
+    toks = tokens(text)
+    if not toks:
+        return bool(text.strip())
+    if gibberish_ratio(text) >= 0.4:
+        return True
+    # "word word word word word ..." says nothing, however real the word. Numbers are exempt:
+    # "0.0.0.0-0.255.255.255" repeats digits and is a fine answer.
+    words = [t for t in toks if not t.isdigit()]
+    return len(words) >= 6 and len(set(words)) <= 3 and len(set(words)) / len(words) < 0.25
+
+
+def function_word_ratio(text: str) -> float:
+    """Share of tokens that are function words: near 0.4-0.5 in prose, near 0 in keyword lists."""
+    toks = tokens(text)
+    if not toks:
+        return 0.0
+    return sum(
+        t in STOP_WORDS or t in NEGATION_CUES or t in _FOREIGN_FUNCTION_WORDS for t in toks
+    ) / len(toks)
+
+
+def is_keyword_salad(text: str, min_tokens: int = 6) -> bool:
+    """Whether ``text`` is a list of key terms without sentences that connect them.
+
+    Prose, even terse prose, needs function words ("is", "the", "because", "to"); a pasted list
+    of rubric terms has almost none. Short answers are exempt: "the gap" is an answer, not salad.
+
+    Args:
+        text: The answer.
+        min_tokens: Answers with fewer tokens are never salad.
+    """
+    toks = tokens(text)
+    if len(toks) < min_tokens:
+        return False
+    # Formulas and calculations ("P(X=3) = 0.27") are not keyword lists either.
+    wordlike = sum(len(t) >= 2 and t.isalpha() for t in toks)
+    if wordlike / len(toks) < 0.6:
+        return False
+    return function_word_ratio(text) < 0.12
+
+
+def ngrams(words: Sequence[str], n: int) -> set[tuple[str, ...]]:
+    """The set of word n-grams of ``words``."""
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def copied_fraction(answer: str, source: str, n: int = 4) -> float:
+    """Share of the answer's word n-grams that also occur in ``source`` (0 when too short)."""
+    a = [stem(t) for t in tokens(answer)]
+    if len(a) < n + 2:
+        return 0.0
+    grams = ngrams(a, n)
+    src = ngrams([stem(t) for t in tokens(source)], n)
+    return len(grams & src) / len(grams) if grams else 0.0
+
+
+def term_present(term: str, answer_stems: Iterable[str] | set[str]) -> float:
+    """How much of a key term (possibly several words) appears among ``answer_stems``, in [0, 1]."""
+    stems = set(content_stems(term))
+    if not stems:
+        return 0.0
+    bag = answer_stems if isinstance(answer_stems, set) else set(answer_stems)
+    return len(stems & bag) / len(stems)

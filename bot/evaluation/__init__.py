@@ -1,0 +1,1 @@
+"""Evaluation harness: public human-graded datasets, metrics, calibration fit and benchmarks."""
