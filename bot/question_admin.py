@@ -175,13 +175,21 @@ def question_from_draft(
     return replace(question, guild_id=guild_id), []
 
 
+def visible_length(text: str) -> int:
+    """Characters of ``text`` a reader sees: format characters (zero-width spaces, bidi
+    controls) and control characters do not count, nor does surrounding whitespace."""
+    kept = "".join(ch for ch in text if unicodedata.category(ch) not in {"Cf", "Cc"})
+    return len(kept.strip())
+
+
 def _length_problems(prompt: str, model_answer: str) -> list[str]:
     problems = []
     low, high = PROMPT_CHARS
-    if not low <= len(prompt.strip()) <= high:
+    # A prompt of fifty zero-width spaces is "50 characters" but shows nothing to answer.
+    if not low <= visible_length(prompt) <= high:
         problems.append(f"The question needs {low} to {high} characters.")
     low, high = MODEL_ANSWER_CHARS
-    if not low <= len(model_answer.strip()) <= high:
+    if not low <= visible_length(model_answer) <= high:
         problems.append(f"The model answer needs {low} to {high} characters.")
     return problems
 

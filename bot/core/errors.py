@@ -60,6 +60,22 @@ class DailyNotOpenError(PracticeError):
     code = "daily_not_open"
 
 
+class RateLimitedError(PracticeError):
+    """The member sent more graded answers than the server allows per window.
+
+    Details: ``retry_after`` (seconds, float), ``wait_seconds`` (the same, rounded up to a
+    whole second, at least 1), ``limit`` (answers per window) and ``window_seconds``.
+    """
+
+    code = "rate_limited"
+
+    @property
+    def retry_after(self) -> float:
+        """Seconds to wait before the next answer can be graded."""
+        value = self.details.get("retry_after", 0.0)
+        return float(value) if isinstance(value, int | float) else 0.0
+
+
 class GroupError(PracticeError):
     """Base class of study-group errors."""
 

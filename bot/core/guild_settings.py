@@ -11,13 +11,14 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import time
+from datetime import time, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 from bot.core.errors import InvalidSettingError
 from bot.core.models import Difficulty
+from bot.core.ratelimit import RateLimit
 from bot.core.schedule import Period, zone
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,13 @@ class GuildSettings:
     rank_period: Period = field(
         default=Period.WEEK, metadata=_doc("Board whose rank change is shown after an answer.")
     )
+    answer_limit: int = field(
+        default=5,
+        metadata=_doc("Graded answers a member may send per answer window (0: no limit)."),
+    )
+    answer_window_seconds: int = field(
+        default=60, metadata=_doc("Length of the answer rate-limit window, in seconds.")
+    )
 
     def __post_init__(self) -> None:
         """Validate the whole object; raises ``InvalidSettingError`` naming the bad field."""
@@ -97,6 +105,12 @@ class GuildSettings:
         _check(0 <= self.week_start <= 6, "week_start", self.week_start)
         _check(0 <= self.streak_grace_days <= 7, "streak_grace_days", self.streak_grace_days)
         _check(0.0 < self.review_threshold <= 1.0, "review_threshold", self.review_threshold)
+        _check(0 <= self.answer_limit <= 1000, "answer_limit", self.answer_limit)
+        _check(
+            1 <= self.answer_window_seconds <= 86400,
+            "answer_window_seconds",
+            self.answer_window_seconds,
+        )
         multipliers = self.difficulty_multipliers
         _check(
             set(multipliers) == set(Difficulty) and all(v > 0 for v in multipliers.values()),
@@ -116,6 +130,11 @@ class GuildSettings:
                 getattr(self, name),
                 reason="must stay below daily_points at every difficulty",
             )
+
+    @property
+    def answer_rate(self) -> RateLimit:
+        """The per-member limit on graded answers (``answer_limit`` per window)."""
+        return RateLimit(self.answer_limit, timedelta(seconds=self.answer_window_seconds))
 
     def multiplier(self, difficulty: Difficulty) -> float:
         """Point multiplier for a question of ``difficulty``."""
@@ -238,6 +257,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "streak_grace_days": _parse_bool_int,
     "review_threshold": float,
     "rank_period": lambda v: Period(str(v)),
+    "answer_limit": _parse_bool_int,
+    "answer_window_seconds": _parse_bool_int,
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ from bot.core.errors import (
     NoQuestionAvailableError,
     NotInGroupError,
     QuestionNotFoundError,
+    RateLimitedError,
 )
 from bot.core.groups import Group, check_can_manage, clean_name, name_key
 from bot.core.guild_settings import GuildSettings, MemberSettings
@@ -49,6 +51,7 @@ from bot.core.leaderboard import (
 from bot.core.models import Citation, Difficulty, Grade, PointStatus, Question
 from bot.core.ports import Clock, Grader, QuestionCatalog
 from bot.core.questions import matching, pick_daily, pick_question
+from bot.core.ratelimit import SlidingWindowLimiter
 from bot.core.review import ReviewItem
 from bot.core.schedule import DateRange, Period, daily_window, local_date, period_range
 from bot.core.scoring import AttemptMode, PointsBreakdown, ZeroReason, award, is_genuine
@@ -321,6 +324,8 @@ class PracticeService:
         grader: Grades answers (synchronous, CPU-bound: called in a worker thread).
         clock: The source of "now".
         rng: Randomness for practice picks (seed it in tests).
+        limiter: Counts graded answers per (server, member) against each server's
+            ``answer_rate`` (one per process by default; see ``bot.core.ratelimit``).
     """
 
     def __init__(
@@ -330,12 +335,14 @@ class PracticeService:
         grader: Grader,
         clock: Clock,
         rng: random.Random | None = None,
+        limiter: SlidingWindowLimiter | None = None,
     ) -> None:
         """Wire the service to its ports."""
         self._store = store
         self._catalog = catalog
         self._grader = grader
         self._clock = clock
+        self._limiter = limiter or SlidingWindowLimiter()
         # Choice of practice question only: not security-sensitive.
         self._rng = rng or random.Random()  # noqa: S311
 
@@ -503,6 +510,8 @@ class PracticeService:
             DailyNotFoundError: The submission names a daily that does not exist.
             DailyMismatchError: That daily asked another question.
             DailyNotOpenError: That daily is not posted yet.
+            RateLimitedError: The member sent more graded answers than the server's
+                ``answer_rate`` allows; nothing was graded or recorded.
         """
         sub = submission
         question = await self.question(sub.guild_id, sub.question_id)
@@ -514,6 +523,18 @@ class PracticeService:
         now = self._clock.now()
         today = local_date(now, settings.timezone)
         mode, late = await self._mode(sub, now, today)
+        # Only answers that reach the grader count (a redelivery was replayed above, a refused
+        # daily raised): grading is the cost the limit protects.
+        wait = self._limiter.acquire((sub.guild_id, sub.member_id), now, settings.answer_rate)
+        if wait is not None:
+            seconds = wait.total_seconds()
+            raise RateLimitedError(
+                "too many graded answers",
+                retry_after=seconds,
+                wait_seconds=max(1, math.ceil(seconds)),
+                limit=settings.answer_limit,
+                window_seconds=settings.answer_window_seconds,
+            )
         item = await self._store.get_review_item(sub.guild_id, sub.member_id, question.id)
         state = await self._store.get_question_state(sub.guild_id, sub.member_id, question.id)
 

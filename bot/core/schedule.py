@@ -39,13 +39,23 @@ class DateRange:
         return isinstance(day, date) and self.start <= day <= self.end
 
 
+HOST_DEPENDENT_ZONES = frozenset({"localtime", "posixrules"})
+"""Files of the system zoneinfo directory that are not IANA zones but aliases of whatever the
+host is set to: a server's calendar must not change with the machine the bot runs on."""
+
+
 @lru_cache(maxsize=512)
 def zone(name: str) -> ZoneInfo:
     """The IANA zone called ``name``.
 
     Raises:
-        InvalidSettingError: The name is not a known IANA timezone.
+        InvalidSettingError: The name is not a known IANA timezone (host aliases such as
+            ``localtime`` and the ``posix/`` and ``right/`` variants included).
     """
+    if name in HOST_DEPENDENT_ZONES or name.startswith(("posix/", "right/")):
+        raise InvalidSettingError(
+            f"host-dependent timezone {name!r}", setting="timezone", value=name
+        )
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:

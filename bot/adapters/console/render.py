@@ -105,7 +105,10 @@ ERROR_TEXT = {
     "daily_not_found": "There is no daily question for that day.",
     "daily_mismatch": "That is not the daily question of that day.",
     "daily_not_open": "That daily question is not open yet.",
+    "rate_limited": "Too many answers in a row (the limit is {limit!s} per "
+    "{window_seconds!s} seconds): try again in {wait_seconds!s} s.",
 }
+RATE_LIMITED_RETRY = "Press Enter to submit the same answer again, or type /skip."
 
 
 def citation_label(citation: Citation | None) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from rich.console import Console
 
 from bot.adapters.console import render
-from bot.core.errors import PracticeError
+from bot.core.errors import PracticeError, RateLimitedError
 from bot.core.leaderboard import Scope
 from bot.core.models import Difficulty
 from bot.core.practice import AskResult, PracticeService, Submission
@@ -102,9 +102,23 @@ class ConsoleSession:
             self._console.print(render.SKIPPED)
             return None
         self._console.print(render.GRADING)
-        outcome = await self._service.submit_answer(
-            Submission(self._guild, self._member, q.id, answer, self._new_key())
-        )
+        while True:
+            try:
+                outcome = await self._service.submit_answer(
+                    Submission(self._guild, self._member, q.id, answer, self._new_key())
+                )
+                break
+            except RateLimitedError as exc:
+                # Keep the typed answer: say how long to wait and let the user resubmit it.
+                self._console.print(render.error_text(exc))
+                try:
+                    retry = (await self._read(render.RATE_LIMITED_RETRY + " ")).strip().lower()
+                except EOFError:
+                    raise _QuitError() from None
+                if retry in {"/skip", "skip"}:
+                    return None
+                if retry in {"/quit", "quit"}:
+                    raise _QuitError() from None
         self._console.print(render.outcome_panel(outcome))
         follow_ups = 0
         while True:

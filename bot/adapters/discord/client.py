@@ -25,7 +25,8 @@ from discord.ext import commands
 
 from bot.adapters.discord import cogs as cogs_package
 from bot.adapters.discord.errors import InterviewTree, report_error
-from bot.adapters.discord.render.common import NO_PINGS
+from bot.adapters.discord.render import errors as error_wording
+from bot.adapters.discord.render.common import NO_PINGS, Reply, send
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -92,11 +93,30 @@ class InterviewBot(_BotBase):
     deps: BotDeps
     modal_routes: list[tuple[re.Pattern[str], ModalHandler]]
     synced_guilds: set[int]
+    button_patterns: dict[type[Any], re.Pattern[str]]
 
     def _init_interview(self, deps: BotDeps) -> None:
         self.deps = deps
         self.modal_routes = []
         self.synced_guilds = set()
+        self.button_patterns = {}
+
+    def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        """Register persistent buttons, remembering their custom-id patterns.
+
+        The patterns let :meth:`on_interaction` answer a click on an ``ib:`` button that no
+        registered item handles (a button from an older version of the bot) instead of
+        leaving the member with "This interaction failed".
+        """
+        super().add_dynamic_items(*items)
+        for item in items:
+            self.button_patterns[item] = item.__discord_ui_compiled_template__
+
+    def remove_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        """Unregister persistent buttons (a cog unloading)."""
+        super().remove_dynamic_items(*items)
+        for item in items:
+            self.button_patterns.pop(item, None)
 
     def add_modal_route(self, pattern: str | re.Pattern[str], handler: ModalHandler) -> None:
         """Handle every submitted modal whose custom id fully matches ``pattern``.
@@ -158,12 +178,38 @@ class InterviewBot(_BotBase):
         if self.is_ready() and guild.id not in self.synced_guilds:
             await self.sync_guild(guild)
 
+    def handles_component(self, custom_id: str) -> bool:
+        """Whether a click on ``custom_id`` reaches a handler of this process.
+
+        ``ib:`` ids belong to the persistent buttons (their patterns are known); any other id
+        belongs to a short-lived view (e.g. **Fix and resubmit**), live only while discord.py
+        still tracks it: after its timeout or a restart, nothing would answer the click.
+        """
+        if custom_id.startswith(CUSTOM_ID_PREFIX):
+            return any(p.fullmatch(custom_id) for p in self.button_patterns.values())
+        # discord.py 2.7 (pinned) keeps live views in ViewStore._views: {entity: {(type, id):
+        # item}}. If that ever changes shape, assume handled (silence beats a double reply).
+        views = getattr(getattr(self._connection, "_view_store", None), "_views", None)
+        if not isinstance(views, dict):
+            return True
+        return any(
+            key[1] == custom_id
+            for items in views.values()
+            for key in items
+            if isinstance(key, tuple) and len(key) == 2
+        )
+
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Route submitted modals (see :meth:`add_modal_route`)."""
-        if interaction.type is not discord.InteractionType.modal_submit:
-            return
+        """Route submitted modals (see :meth:`add_modal_route`); answer stale buttons and forms
+        that nothing else would answer."""
         data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
+        if interaction.type is discord.InteractionType.component:
+            if not self.handles_component(custom_id):
+                await _answer_stale(interaction, custom_id, error_wording.expired())
+            return
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
         for pattern, handler in self.modal_routes:
             match = pattern.fullmatch(custom_id)
             if match is not None:
@@ -172,6 +218,23 @@ class InterviewBot(_BotBase):
                 except Exception as exc:
                     await report_error(interaction, exc, where=f"modal {custom_id}")
                 return
+        if custom_id.startswith(CUSTOM_ID_PREFIX):
+            await _answer_stale(interaction, custom_id, error_wording.form_expired())
+
+
+CUSTOM_ID_PREFIX = "ib:"
+"""Every custom id of this bot's persistent buttons and routed modals starts with this."""
+
+
+async def _answer_stale(interaction: discord.Interaction, custom_id: str, reply: Reply) -> None:
+    """Tell the member a button or form is no longer handled (nothing else will answer)."""
+    if interaction.response.is_done():
+        return  # a view answered it after all (and may have stopped itself since)
+    log.info("no handler for %s (member %s)", custom_id[:100], interaction.user.id)
+    try:
+        await send(interaction, reply)
+    except discord.HTTPException as exc:
+        log.warning("could not answer a stale interaction %s: %s", custom_id[:100], exc)
 
 
 def modal_values(data: dict[str, Any]) -> dict[str, str]:

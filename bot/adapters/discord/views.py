@@ -23,6 +23,7 @@ from bot.adapters.discord.client import get_deps
 from bot.adapters.discord.errors import GuildOnlyError, report_error
 from bot.adapters.discord.render import practice as wording
 from bot.adapters.discord.render.common import CUSTOM_ID, MODAL_INPUT, Reply, edit, send
+from bot.core.errors import DailyNotFoundError
 from bot.core.models import Difficulty
 from bot.core.practice import AnswerOutcome, AskResult, Submission
 from bot.core.scoring import AttemptMode
@@ -47,6 +48,23 @@ def _slot(value: str | None) -> str:
 
 def _unslot(value: str) -> str | None:
     return None if value == ANY else value
+
+
+def parse_day(slot: str) -> date | None:
+    """The daily date in a custom-id slot (None: ``-``, not a daily).
+
+    The templates only check the shape ``dddd-dd-dd``; a slot that is not a calendar date
+    (``2026-02-30``) cannot come from this bot, but must still get an answer, not a traceback.
+
+    Raises:
+        DailyNotFoundError: The slot is not a real date.
+    """
+    if slot == ANY:
+        return None
+    try:
+        return date.fromisoformat(slot)
+    except ValueError:
+        raise DailyNotFoundError("not a calendar date", day=slot) from None
 
 
 def _custom_id(*parts: str) -> str:
@@ -101,33 +119,47 @@ class AnswerButton(
 ):
     """**Answer**: opens the answer modal (practice, review, or the daily of a date)."""
 
-    def __init__(self, question_id: str, daily_date: date | None = None) -> None:
-        """Build the button for a question (and the daily date it is the question of)."""
+    def __init__(
+        self, question_id: str, daily_date: date | None = None, *, day_slot: str | None = None
+    ) -> None:
+        """Build the button for a question (and the daily date it is the question of).
+
+        ``day_slot`` is the raw date slot of a received custom id, parsed only when the button
+        is pressed (so a malformed one is answered, not lost in discord.py's logs).
+        """
         self.question_id = question_id
-        self.daily_date = daily_date
-        day = daily_date.isoformat() if daily_date else ANY
+        self.day_slot = day_slot or (daily_date.isoformat() if daily_date else ANY)
         super().__init__(
             _button(
                 wording.LABEL_ANSWER,
-                _custom_id("ib", "answer", question_id, day),
+                _custom_id("ib", "answer", question_id, self.day_slot),
                 emoji="✍️",
                 style=discord.ButtonStyle.primary,
             )
         )
 
+    @property
+    def daily_date(self) -> date | None:
+        """The daily date this button answers (None: practice or review).
+
+        Raises:
+            DailyNotFoundError: The custom id's date slot is not a calendar date.
+        """
+        return parse_day(self.day_slot)
+
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> Self:
-        """Rebuild the button from its custom id."""
-        day = match["day"]
-        return cls(match["qid"], None if day == ANY else date.fromisoformat(day))
+        """Rebuild the button from its custom id (the date is checked when pressed)."""
+        return cls(match["qid"], day_slot=match["day"])
 
     async def run(self, interaction: discord.Interaction) -> None:
         """Open the modal (a modal must be the first response: no deferring here)."""
         guild_id = require_guild(interaction)
+        daily_date = self.daily_date
         question = await get_deps(interaction.client).service.question(guild_id, self.question_id)
-        modal = answer_modal(self.question_id, question.prompt, self.daily_date)
+        modal = answer_modal(self.question_id, question.prompt, daily_date)
         await interaction.response.send_modal(modal)
         # The submission is routed by custom id (see setup): drop the object discord.py keeps,
         # which would otherwise wait forever for a modal the member may never submit.
@@ -165,16 +197,16 @@ async def on_answer_submitted(
 ) -> None:
     """Grade a submitted answer and reply privately with the grade."""
     guild_id = require_guild(interaction)
+    daily_date = parse_day(match["day"])
     # Grading takes a moment (the embedding runs in a worker thread): acknowledge at once.
     await interaction.response.defer(ephemeral=True, thinking=True)
-    day = match["day"]
     submission = Submission(
         guild_id=guild_id,
         member_id=interaction.user.id,
         question_id=match["qid"],
         answer=values.get(ANSWER_INPUT_ID, ""),
         idempotency_key=str(interaction.id),
-        daily_date=None if day == ANY else date.fromisoformat(day),
+        daily_date=daily_date,
     )
     outcome = await get_deps(interaction.client).service.submit_answer(submission)
     log.info(
