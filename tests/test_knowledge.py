@@ -14,7 +14,12 @@ from bot.config import REPO_ROOT
 from bot.core.models import Difficulty
 
 KNOWLEDGE = REPO_ROOT / "knowledge"
-SEED_ARTICLE = REPO_ROOT.parent / "shared" / "seed" / "article.txt"
+# CI lays shared/ beside the clone; a developer's checkout has it at /work/shared.
+SEED_CANDIDATES = (REPO_ROOT.parent / "shared", Path("/work/shared"))
+SEED_ARTICLE = next(
+    (d / "seed" / "article.txt" for d in SEED_CANDIDATES if (d / "seed" / "article.txt").exists()),
+    SEED_CANDIDATES[0] / "seed" / "article.txt",
+)
 
 
 def test_the_shipped_knowledge_base_has_no_problems() -> None:
