@@ -45,9 +45,27 @@ def build_retriever(
 def build_grader(settings: Settings, index: KnowledgeIndex | None = None) -> EmbeddingGrader:
     """The grader: the shared embedder, rubrics from Chroma, the shipped calibration."""
     from bot.core.grading import EmbeddingGrader, load_params
+    from bot.retrieval.batching import BatchingEmbedder
     from bot.retrieval.embeddings import get_embedder
 
-    return EmbeddingGrader(get_embedder(), build_retriever(settings, index), load_params())
+    # Concurrent answers share one model call (micro-batching: docs/performance.md#load).
+    embedder = BatchingEmbedder(get_embedder())
+    return EmbeddingGrader(embedder, build_retriever(settings, index), load_params())
+
+
+def install_worker_pool(workers: int | None = None) -> None:
+    """Make the bot's bounded worker pool the running event loop's default executor.
+
+    Grading runs in ``asyncio.to_thread``, and under micro-batching each waiting answer holds
+    a thread: asyncio's own pool (6 threads on 2 cores) would cap a batch at 6 answers. Call it
+    from the loop, before the first answer (``bot.retrieval.batching.worker_executor``).
+    """
+    import asyncio
+
+    from bot.retrieval.batching import DEFAULT_WORKERS, worker_executor
+
+    pool = worker_executor(workers or DEFAULT_WORKERS)
+    asyncio.get_running_loop().set_default_executor(pool)
 
 
 def load_shipped_bank(settings: Settings) -> Bank:

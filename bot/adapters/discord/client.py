@@ -329,10 +329,12 @@ def run_discord(settings: Settings) -> int:
 
 
 async def _serve(settings: Settings, token: str) -> int:
-    from bot.app import build_grader, build_index, build_service
+    from bot.app import build_grader, build_index, build_service, install_worker_pool
     from bot.core.clock import SystemClock
     from bot.retrieval.embeddings import get_embedder
 
+    # Enough worker threads for answers to wait for a shared model call (micro-batching).
+    install_worker_pool()
     clock = SystemClock()
     # One index for the grader and for server questions added from Discord.
     index = build_index(settings)
