@@ -1,9 +1,8 @@
 """The whole shipped bank through the real grader and the real Chroma index.
 
-Every question's model answer must grade near the top, and an empty answer and an answer that
-only repeats the question must grade near the bottom. A question that fails is fixed in
-knowledge/, never excluded here. (Answers taken from another topic's model answer are not yet
-held near the bottom by the grader: see docs/grading.md, "Where it is weak".)
+Every question's model answer must grade near the top; an empty answer, an answer that only
+repeats the question and an off-topic answer (the model answer of a question on another topic)
+must grade near the bottom. A question that fails is fixed in knowledge/, never excluded here.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from bot.app import build_grader
 from bot.bank import Bank, load_bank
 from bot.config import REPO_ROOT, Settings
 from bot.core.grading import EmbeddingGrader
+from bot.core.models import Question
 from bot.retrieval.embeddings import SentenceEmbedder
 from ingest.cli import ingest
 
@@ -56,3 +56,24 @@ def test_empty_and_parroted_answers_grade_near_the_bottom(
             if grade.score > BOTTOM:
                 high[f"{qid} ({kind})"] = grade.score
     assert not high, f"answers that should score near 0 scored above {BOTTOM}: {high}"
+
+
+def off_topic_answer(bank: Bank, question: Question) -> Question:
+    """The first question after ``question`` (in id order, wrapping) on another topic."""
+    ids = sorted(bank.questions)
+    start = ids.index(question.id)
+    for qid in ids[start + 1 :] + ids[:start]:
+        other = bank.questions[qid]
+        if other.topic != question.topic:
+            return other
+    raise AssertionError("the bank has a single topic")
+
+
+def test_off_topic_answers_grade_near_the_bottom(bank: Bank, grader: EmbeddingGrader) -> None:
+    high = {}
+    for qid, question in sorted(bank.questions.items()):
+        other = off_topic_answer(bank, question)
+        grade = grader.grade(question, other.model_answer)
+        if grade.score > BOTTOM:
+            high[f"{qid} answered with {other.id}"] = grade.score
+    assert not high, f"off-topic answers scored above {BOTTOM}: {high}"

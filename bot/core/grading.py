@@ -56,11 +56,20 @@ class GraderParams:
         point_semantic_share: Share of semantic alignment (vs word coverage) in a point's
             coverage; the rest is word coverage.
         lexical_saturation: How many of a point's new words cover it in full.
+        phrase_support: Relative semantic similarity a point needs before a full match of one of
+            its multi-word terms covers it.
         score_bias: Bias of the answer-level logistic.
         score_weights: Weights of ``FEATURE_NAMES`` in the answer-level logistic, all >= 0 so
             that more evidence can never lower a score.
         covered_at: Point coverage at or above which a point is "covered".
         partial_at: Point coverage at or above which a point is "partial".
+        other_topic_margin: A sentence belongs to another topic when its best cosine to another
+            topic's key point beats its best cosine to this rubric by this much ...
+        other_topic_floor: ... and that cosine is at least this.
+        other_topic_share: An answer whose sentences belong to another topic in this share (or
+            more), with none about this rubric, is off topic.
+        own_topic_at: A sentence is about this rubric when its best cosine to it is at least
+            this and at least its best cosine to any other topic.
         off_topic_below: Best similarity of the answer (or any sentence) to the rubric below
             which an answer with no word coverage is off topic.
         parrot_similarity: Cosine to the question at or above which a sentence only restates it.
@@ -71,6 +80,7 @@ class GraderParams:
             rises by ``evidence_cap_slope`` per unit of evidence (see ``evidence``), so length
             alone cannot buy a score.
         evidence_cap_slope: See ``evidence_cap_base``.
+        evidence_answer_share: Weight of answer-level relative similarity in the evidence.
         too_short_ratio: Answers shorter than this share of the model answer are too short.
         too_short_min_words: ... and answers shorter than this many words always are.
         low_confidence_below: Confidence under which the grade carries ``low_confidence``.
@@ -83,16 +93,22 @@ class GraderParams:
 
     point_semantic_share: float = 0.3
     lexical_saturation: int = 10
+    phrase_support: float = 0.25
     score_bias: float = -0.2
     score_weights: tuple[float, ...] = (2.0, 0.8, 0.6, 0.5)
     covered_at: float = 0.6
     partial_at: float = 0.3
     off_topic_below: float = 0.2
+    other_topic_margin: float = 0.1
+    other_topic_floor: float = 0.5
+    other_topic_share: float = 0.5
+    own_topic_at: float = 0.5
     parrot_similarity: float = 0.9
     copy_fraction: float = 0.6
     salad_cap: float = 0.5
     evidence_cap_base: float = 0.2
     evidence_cap_slope: float = 2.0
+    evidence_answer_share: float = 0.5
     too_short_ratio: float = 0.15
     too_short_min_words: int = 3
     low_confidence_below: float = 0.4
@@ -321,21 +337,25 @@ class AnswerSignals:
     content_words: int = 0
 
 
-def _lexical(pc: PointContext, bag: set[str], full_bag: set[str], saturation: int) -> float:
+def _lexical(
+    pc: PointContext, bag: set[str], full_bag: set[str], saturation: int, phrase_ok: bool
+) -> float:
     """Word-level coverage of a point by the answer's stems ``bag``, in [0, 1].
 
     Recall of the statement's words the question did not give away; single-word terms count as
-    synonyms of missing words; an accepted multi-word phrasing present in full covers the point.
-    Partial overlap with a phrasing earns nothing: measured on train, phrasing word lists add
-    more noise than recall.
+    synonyms of missing words; an accepted multi-word term or phrasing present in full covers
+    the point, but only when ``phrase_ok`` (some sentence is about the point at all): a generic
+    two-word term such as "test set" turns up in answers to other questions. Partial overlap
+    with a phrasing earns nothing: measured on train, phrasing word lists add more noise than
+    recall.
     """
     if not pc.new_stems:
         return 0.0
-    if any(len(t) >= 2 and t <= bag for t in pc.terms):
+    if phrase_ok and any(len(t) >= 2 and t <= bag for t in pc.terms):
         return 1.0
     # A negative phrasing ("are not connected") is matched by a negative answer sentence.
     for stems, negated in zip(pc.phrasing_stems, pc.phrasing_negated, strict=True):
-        if len(stems) >= 2 and stems <= (full_bag if negated else bag):
+        if phrase_ok and len(stems) >= 2 and stems <= (full_bag if negated else bag):
             return 1.0
     found = len(pc.new_stems & bag)
     synonyms = sum(1 for t in pc.terms if len(t) == 1 and not t <= pc.new_stems and t <= bag)
@@ -355,6 +375,7 @@ def answer_signals(
     vectors: Vectors | FloatArray,
     parroted: Sequence[bool] | None = None,
     saturation: int = 10,
+    phrase_support: float = 0.1,
 ) -> AnswerSignals:
     """Compute the grading signals of an answer from its sentences and their vectors.
 
@@ -367,6 +388,7 @@ def answer_signals(
         vectors: Unit vectors of ``sentences`` (one row each).
         parroted: Per sentence, whether it only restates the question.
         saturation: Words of a point that cover it in full (``GraderParams.lexical_saturation``).
+        phrase_support: Relative similarity a point needs before a full term match covers it.
     """
     k = len(ctx.points)
     dim = ctx.point_matrix.shape[1]
@@ -398,11 +420,12 @@ def answer_signals(
             if ok:
                 bag |= words[n]
                 full_bag |= sent_stems[n]
+        relative = _relative(sem, pc.base_similarity)
         point_sigs.append(
             PointSignals(
                 semantic=sem,
-                relative=_relative(sem, pc.base_similarity),
-                lexical=_lexical(pc, bag, full_bag, saturation),
+                relative=relative,
+                lexical=_lexical(pc, bag, full_bag, saturation, relative >= phrase_support),
                 evidence=kept[idx] if sem > 0 else None,
             )
         )
@@ -457,6 +480,29 @@ def parroted_sentences(
     return out
 
 
+def answers_another_topic(
+    ctx: QuestionContext,
+    vectors: Vectors | FloatArray,
+    other_topic: Sequence[float],
+    params: GraderParams,
+) -> bool:
+    """Whether the answer was written for a question on another topic.
+
+    ``other_topic`` holds, per sentence, its best cosine to a key point of another topic's
+    question (``RubricRetriever.other_topic_similarity``). An answer from the same field
+    (another question's model answer) shares enough vocabulary with this rubric to collect
+    partial credit, yet each of its sentences matches its own question's rubric far better.
+    Other questions of the same topic are not compared: they legitimately overlap.
+    """
+    if len(other_topic) == 0:
+        return False
+    own = (np.asarray(vectors, dtype=np.float64) @ ctx.point_matrix.T).max(axis=1)
+    other = np.asarray(other_topic, dtype=np.float64)
+    foreign = (other - own >= params.other_topic_margin) & (other >= params.other_topic_floor)
+    about_this = (own >= params.own_topic_at) & (own >= other)
+    return bool(foreign.mean() >= params.other_topic_share and not about_this.any())
+
+
 def point_coverage(sig: PointSignals, params: GraderParams) -> float:
     """Coverage of one key point in [0, 1]: semantic alignment blended with word coverage."""
     share = params.point_semantic_share
@@ -491,7 +537,7 @@ def evidence(
     coverages: Sequence[float], weights: FloatArray, answer_relative: float, params: GraderParams
 ) -> float:
     """How much the answer demonstrably says: the weight of the points it at least partly
-    covers (their coverage), or its meaning beyond the question, whichever is larger.
+    covers (their coverage), or half its meaning beyond the question, whichever is larger.
 
     Coverage below the "partial" threshold is noise (a shared word, a loosely related sentence)
     and counts for nothing here.
@@ -499,7 +545,9 @@ def evidence(
     shown = sum(
         float(w) * c for w, c in zip(weights, coverages, strict=True) if c >= params.partial_at
     )
-    return max(shown, answer_relative)
+    # Whole-answer similarity counts half: an answer from the same field (another question's
+    # model answer) is fairly similar to the model answer without making any of its points.
+    return max(shown, params.evidence_answer_share * answer_relative)
 
 
 def evidence_cap(evidence_value: float, params: GraderParams) -> float:
@@ -631,11 +679,17 @@ class EmbeddingGrader:
             flags.append(GradeFlag.KEYWORD_SALAD)
         if any(tx.copied_fraction(remaining, src) >= p.copy_fraction for src in ctx.copy_sources):
             flags.append(GradeFlag.COPIED_REFERENCE)
-        signals = answer_signals(ctx, sentences, vectors, parroted, p.lexical_saturation)
-        if (
-            not all(parroted)
-            and signals.best_similarity < p.off_topic_below
-            and max((s.lexical for s in signals.points), default=0.0) == 0.0
+        signals = answer_signals(
+            ctx, sentences, vectors, parroted, p.lexical_saturation, p.phrase_support
+        )
+        if not all(parroted) and (
+            (
+                signals.best_similarity < p.off_topic_below
+                and max((s.lexical for s in signals.points), default=0.0) == 0.0
+            )
+            or answers_another_topic(
+                ctx, vectors, self._retriever.other_topic_similarity(question, vectors), p
+            )
         ):
             flags.append(GradeFlag.OFF_TOPIC)
         return Analysis(ctx, tuple(sentences), signals, tuple(flags), words)

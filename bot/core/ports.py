@@ -53,6 +53,15 @@ class RubricRetriever(Protocol):
         """Return the question's key points with vectors and citations."""
         ...
 
+    def other_topic_similarity(self, question: Question, vectors: Vectors) -> Sequence[float]:
+        """Per row of ``vectors``, the highest cosine to a key point of another topic's question.
+
+        Only questions visible alongside ``question`` count (the shipped bank and the same
+        server's own); 0.0 for every row when there are none. Lets the grader notice an answer
+        written for a different question.
+        """
+        ...
+
 
 class Grader(Protocol):
     """Grades an answer to a question."""

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 from bot.core.models import Citation, Question
-from bot.core.ports import Embedder, RubricPoint
+from bot.core.ports import Embedder, RubricPoint, Vectors
 
 
 class MemoryRubricRetriever:
@@ -33,6 +35,8 @@ class MemoryRubricRetriever:
         vectors = embedder.embed(statements) if statements else None
         cites = citations or {}
         self._by_id: dict[str, tuple[RubricPoint, ...]] = {}
+        self._topic = {q.id: q.topic for q in qs}
+        self._guild = {q.id: q.guild_id or 0 for q in qs}
         row = 0
         for q in qs:
             points = []
@@ -51,3 +55,17 @@ class MemoryRubricRetriever:
     def rubric(self, question: Question) -> Sequence[RubricPoint]:
         """The stored rubric of ``question`` (empty when unknown)."""
         return self._by_id.get(question.id, ())
+
+    def other_topic_similarity(self, question: Question, vectors: Vectors) -> list[float]:
+        """Best cosine of each vector to a held key point of another topic (as Chroma's)."""
+        guilds = {0, question.guild_id or 0}
+        others = [
+            rp.vector
+            for qid, points in self._by_id.items()
+            if self._topic[qid] != question.topic and self._guild[qid] in guilds
+            for rp in points
+        ]
+        if not others or len(vectors) == 0:
+            return [0.0] * len(vectors)
+        sims = np.asarray(vectors, dtype=np.float64) @ np.vstack(others).astype(np.float64).T
+        return [float(v) for v in sims.max(axis=1)]

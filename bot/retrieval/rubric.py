@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from bot.core.models import Citation, KeyPoint, Question
-from bot.core.ports import Embedder, RubricPoint
+from bot.core.ports import Embedder, RubricPoint, Vectors
 from bot.retrieval.vectorstore import KnowledgeIndex, StoredChunk
 from ingest.chunk import Chunk, keypoint_chunks
 
@@ -84,6 +84,22 @@ class ChromaRubricRetriever:
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return result
+
+    def other_topic_similarity(self, question: Question, vectors: Vectors) -> list[float]:
+        """Per answer sentence vector, its best cosine to a key point of another topic.
+
+        Scoped to the shipped bank and the question's own server: another server's questions
+        never influence a grade here.
+        """
+        guilds = sorted({0, question.guild_id or 0})
+        where = {
+            "$and": [
+                {"kind": "keypoint"},
+                {"topic": {"$ne": question.topic}},
+                {"guild_id": {"$in": guilds}},
+            ]
+        }
+        return self._index.best_similarity(vectors, where)
 
     def _citation(self, chunk: StoredChunk) -> Citation | None:
         meta = chunk.metadata

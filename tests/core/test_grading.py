@@ -61,6 +61,9 @@ class DictRetriever:
         )
         return [RubricPoint(p, vecs[i], cite) for i, p in enumerate(question.key_points)]
 
+    def other_topic_similarity(self, question: Question, vectors: Vectors) -> list[float]:
+        return [0.0] * len(vectors)
+
 
 QUESTION = Question(
     id="q-early-stop",
@@ -272,3 +275,48 @@ def test_reference_question_builds_points_from_sentences() -> None:
         reference_question("Why?", "First point here. Second point there.").id
         == reference_question("Why?", "First point here. Second point there.").id
     )
+
+
+class OtherTopicRetriever(DictRetriever):
+    """A bank whose other topics' key points match every answer sentence at ``similarity``."""
+
+    def __init__(self, embedder: HashEmbedder, similarity: float) -> None:
+        super().__init__(embedder)
+        self.similarity = similarity
+
+    def other_topic_similarity(self, question: Question, vectors: Vectors) -> list[float]:
+        return [self.similarity] * len(vectors)
+
+
+# Another topic's model answer: same field, some shared words ("validation", "training").
+OTHER_TOPIC_ANSWER = (
+    "Tensor parallelism splits each weight matrix across devices within a node. "
+    "Pipeline parallelism places consecutive layers on different stages and feeds micro-batches "
+    "through them, so the training and validation throughput stay high."
+)
+
+
+def test_answer_written_for_another_topic_is_off_topic(embedder: HashEmbedder) -> None:
+    grader = EmbeddingGrader(embedder, OtherTopicRetriever(embedder, 0.95))
+    grade = grader.grade(QUESTION, OTHER_TOPIC_ANSWER)
+    assert GradeFlag.OFF_TOPIC in grade.flags
+    assert grade.score == 0.0
+
+
+def test_answer_closer_to_this_rubric_than_to_another_topic_is_graded_as_usual(
+    embedder: HashEmbedder,
+) -> None:
+    # GOOD's sentences match this rubric at 0.68-0.89: a related topic at 0.7 is no clear winner.
+    usual = EmbeddingGrader(embedder, DictRetriever(embedder)).grade(QUESTION, GOOD)
+    grade = EmbeddingGrader(embedder, OtherTopicRetriever(embedder, 0.7)).grade(QUESTION, GOOD)
+    assert GradeFlag.OFF_TOPIC not in grade.flags
+    assert grade == usual
+
+
+def test_without_other_topics_the_check_changes_nothing(embedder: HashEmbedder) -> None:
+    usual = EmbeddingGrader(embedder, DictRetriever(embedder)).grade(QUESTION, OTHER_TOPIC_ANSWER)
+    grade = EmbeddingGrader(embedder, OtherTopicRetriever(embedder, 0.0)).grade(
+        QUESTION, OTHER_TOPIC_ANSWER
+    )
+    assert grade == usual
+    assert GradeFlag.OFF_TOPIC not in grade.flags
