@@ -11,13 +11,15 @@ import contextlib
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
+from bot.core import text as tx
 from bot.core.grading import EmbeddingGrader, load_params, reference_question
-from bot.core.models import GradeFlag, PointStatus
+from bot.core.models import GradeFlag, PointStatus, Question
 from bot.core.ports import RubricRetriever
 from bot.evaluation.bench import BENCH_QUESTION as Q
 from bot.evaluation.memory_retriever import MemoryRubricRetriever
@@ -235,3 +237,65 @@ def test_grade_cli_ad_hoc_json_matches_direct_grading(embedder: SentenceEmbedder
     )
     assert data["score"] == direct.score
     assert data["flags"] == [str(f) for f in direct.flags]
+
+
+PIPELINE_ANSWER = (
+    "Pipeline parallelism places consecutive groups of layers on different devices. Each batch is "
+    "split into micro-batches that flow through the stages, so the devices work at the same time. "
+    "The bubble at the start and end of each step is the idle time it costs."
+)
+
+
+def _pipeline_question(guild_id: int | None = None) -> Question:
+    q = reference_question(
+        "How does pipeline parallelism work?", PIPELINE_ANSWER, question_id="pipe"
+    )
+    return replace(q, topic="distributed-training", guild_id=guild_id)
+
+
+def test_an_answer_written_for_another_topics_question_is_off_topic(
+    embedder: SentenceEmbedder,
+) -> None:
+    from bot.retrieval.rubric import temporary_rubric_retriever
+
+    with temporary_rubric_retriever(embedder, [Q, _pipeline_question()]) as r:
+        grader = EmbeddingGrader(embedder, r, load_params())
+        wrong = grader.grade(Q, PIPELINE_ANSWER)
+        right = grader.grade(Q, GOOD)
+    assert GradeFlag.OFF_TOPIC in wrong.flags
+    assert wrong.score == 0.0
+    assert GradeFlag.OFF_TOPIC not in right.flags
+
+
+def test_another_servers_questions_never_count_as_other_topics(
+    embedder: SentenceEmbedder,
+) -> None:
+    from bot.retrieval.rubric import temporary_rubric_retriever
+
+    vectors = embedder.embed(tx.split_sentences(PIPELINE_ANSWER))
+    with temporary_rubric_retriever(embedder, [Q, _pipeline_question(guild_id=42)]) as r:
+        shipped = r.other_topic_similarity(Q, vectors)
+        same_server = r.other_topic_similarity(replace(Q, guild_id=42), vectors)
+    assert max(same_server) > 0.9  # the pipeline question's own sentences
+    assert max(shipped) == 0.0  # server 42's question is invisible to a shipped question
+
+
+def test_a_question_added_to_the_index_counts_at_once(
+    embedder: SentenceEmbedder, tmp_path: Path
+) -> None:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from bot.retrieval.rubric import ChromaRubricRetriever, index_questions
+    from bot.retrieval.vectorstore import KnowledgeIndex
+
+    client = chromadb.PersistentClient(
+        path=str(tmp_path), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    index = KnowledgeIndex(client, "rubrics", embedder.model_name)
+    index_questions(index, embedder, [Q])
+    r = ChromaRubricRetriever(index)
+    vectors = embedder.embed(tx.split_sentences(PIPELINE_ANSWER))
+    assert max(r.other_topic_similarity(Q, vectors)) == 0.0
+    index_questions(index, embedder, [_pipeline_question()])
+    assert max(r.other_topic_similarity(Q, vectors)) > 0.9
