@@ -73,8 +73,9 @@ class GraderParams:
         off_topic_below: Best similarity of the answer (or any sentence) to the rubric below
             which an answer with no word coverage is off topic.
         parrot_similarity: Cosine to the question at or above which a sentence only restates it.
-        copy_fraction: Share of the answer's word 4-grams found in the model answer or a note
-            passage at or above which the answer is flagged as copied.
+        copy_fraction: Share of the answer's content n-grams found in the model answer and the
+            note passages together (``text.copied_share``) at or above which the answer is
+            flagged as copied.
         salad_cap: Highest score fraction a keyword-salad answer can get.
         evidence_cap_base: Highest score fraction of an answer with no evidence at all; the cap
             rises by ``evidence_cap_slope`` per unit of evidence (see ``evidence``), so length
@@ -104,7 +105,7 @@ class GraderParams:
     other_topic_share: float = 0.5
     own_topic_at: float = 0.5
     parrot_similarity: float = 0.9
-    copy_fraction: float = 0.6
+    copy_fraction: float = 0.7
     salad_cap: float = 0.5
     evidence_cap_base: float = 0.2
     evidence_cap_slope: float = 2.0
@@ -376,11 +377,12 @@ def answer_signals(
     parroted: Sequence[bool] | None = None,
     saturation: int = 10,
     phrase_support: float = 0.1,
+    listed: Sequence[bool] | None = None,
 ) -> AnswerSignals:
     """Compute the grading signals of an answer from its sentences and their vectors.
 
-    Sentences that only restate the question are ignored; a sentence that negates a key point
-    earns nothing for that point and is left out of the answer-level vector.
+    Sentences that only restate the question, or only list terms, are ignored; a sentence that
+    negates a key point earns nothing for that point and is left out of the answer-level vector.
 
     Args:
         ctx: The question's pre-computed context.
@@ -389,11 +391,19 @@ def answer_signals(
         parroted: Per sentence, whether it only restates the question.
         saturation: Words of a point that cover it in full (``GraderParams.lexical_saturation``).
         phrase_support: Relative similarity a point needs before a full term match covers it.
+        listed: Per sentence, whether it is a bare list of terms (``text.is_keyword_salad``);
+            such sentences are ignored like parroted ones.
     """
     k = len(ctx.points)
     dim = ctx.point_matrix.shape[1]
     vecs = np.asarray(vectors, dtype=np.float64).reshape(len(sentences), dim)
-    kept = [i for i in range(len(sentences)) if not (parroted and parroted[i])]
+    # Restating the question says nothing; neither does a bare list of terms ("Key terms:
+    # dropout, weight decay, patience, ...") appended to a weak answer to collect every point.
+    kept = [
+        i
+        for i in range(len(sentences))
+        if not (parroted and parroted[i]) and not (listed and listed[i])
+    ]
     if not kept or k == 0:
         empty = tuple(PointSignals(0.0, 0.0, 0.0, None) for _ in range(k))
         return AnswerSignals(empty, 0.0, 0.0, -3.0, 0.0, 0.0)
@@ -677,10 +687,18 @@ class EmbeddingGrader:
             flags.append(GradeFlag.PARROTED_QUESTION)
         if tx.is_keyword_salad(remaining):
             flags.append(GradeFlag.KEYWORD_SALAD)
-        if any(tx.copied_fraction(remaining, src) >= p.copy_fraction for src in ctx.copy_sources):
+        if tx.copied_share(remaining, ctx.copy_sources) >= p.copy_fraction:
             flags.append(GradeFlag.COPIED_REFERENCE)
+        # In an answer that is all list, the list is the answer (flagged and capped instead).
+        listed = [tx.is_keyword_salad(sentence) for sentence in sentences]
         signals = answer_signals(
-            ctx, sentences, vectors, parroted, p.lexical_saturation, p.phrase_support
+            ctx,
+            sentences,
+            vectors,
+            parroted,
+            p.lexical_saturation,
+            p.phrase_support,
+            listed=None if all(listed) else listed,
         )
         if not all(parroted) and (
             (
