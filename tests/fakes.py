@@ -178,6 +178,8 @@ class InMemoryStore:
     dailies: dict[tuple[int, date], DailyRecord] = field(default_factory=dict)
     guild_questions: dict[tuple[int, str], Question] = field(default_factory=dict)
     daily_posts: dict[tuple[int, date], DailyPost] = field(default_factory=dict)
+    # attempt id -> (guild, daily date, member, text), like the SQL table daily_answers
+    daily_texts: dict[int, tuple[int, date, int, str]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def close(self) -> None:
@@ -201,7 +203,10 @@ class InMemoryStore:
             raise DailyAlreadyScoredError(str(a.daily_date))
         aid = next(self._ids)
         # Like the SQL stores: instants come back in UTC whatever zone they went in with.
-        a = replace(a, created_at=a.created_at.astimezone(UTC))
+        if a.daily_answer is not None:
+            d = a.daily_answer
+            self.daily_texts[aid] = (a.guild_id, d.local_date, a.member_id, d.text)
+        a = replace(a, created_at=a.created_at.astimezone(UTC), daily_answer=None)
         self.attempts[aid] = a
         if a.genuine or a.points:
             row = self.days.setdefault((a.guild_id, a.local_date, a.member_id), [0, 0])
@@ -397,7 +402,16 @@ class InMemoryStore:
             key=lambda d: d.local_date,
         )
 
+    async def daily_answers(self, guild_id, day):
+        return [
+            (m, text)
+            for _, (g, d, m, text) in sorted(self.daily_texts.items())
+            if (g, d) == (guild_id, day)
+        ]
+
     async def close_daily(self, guild_id, day, at):
+        for aid in [k for k, (g, d, _, _) in self.daily_texts.items() if (g, d) == (guild_id, day)]:
+            del self.daily_texts[aid]
         d = self.dailies.get((guild_id, day))
         if d is None or d.closed_at is not None:
             return False
@@ -416,6 +430,7 @@ class InMemoryStore:
         had_total = any((g, m) == gm for g, _, m in self.days)
         report = {
             "attempts": drop(self.attempts, lambda k, a: (a.guild_id, a.member_id) == gm),
+            "daily_answers": drop(self.daily_texts, lambda k, v: (v[0], v[2]) == gm),
             "days": drop(self.days, lambda k, v: (k[0], k[2]) == gm),
             "totals": int(had_total),
             "streaks": drop(self.streaks, lambda k, v: k == gm),

@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.core import review as sr
 from bot.core import streaks
+from bot.core import text as tx
 from bot.core.errors import (
     AlreadyInGroupError,
     DailyAlreadyScoredError,
@@ -58,6 +59,7 @@ from bot.core.scoring import AttemptMode, PointsBreakdown, ZeroReason, award, is
 from bot.core.serialize import citation_from_dict, grade_from_dict, grade_to_dict
 from bot.core.store_ports import (
     AttemptRecord,
+    DailyAnswer,
     DailyRecord,
     PracticeStore,
     QuestionState,
@@ -75,6 +77,16 @@ MASTERY_WINDOW = 5
 
 DAILY_LOOKBACK_DAYS = 8
 """A daily window is at most 168 hours: look this many days back for one still open."""
+
+DAILY_COPY_SHARE = 0.8
+"""A daily answer is a copy when this share of its content 3-grams comes from one answer another
+member already sent to the same daily (``text.copied_share``). Measured: a verbatim or lightly
+edited copy (articles or every fifth word deleted) scores 0.85-1.0; two honest answers to the
+same question in the gaming corpus at most 0.36; of the 18,984 student answers of the
+evaluation sets, each compared with every earlier answer to its question, 0.71 % reach 0.8
+(121 of the 134 in the SAF homework set, where students shared pasted slides or each other's
+text).
+A copy earns nothing and does not use up the member's scored attempt."""
 
 # Zero reasons that still use up the "one scored attempt": the answer was genuine and fair,
 # it just earned nothing (a poor answer, or every point spent on hints).
@@ -547,6 +559,16 @@ class PracticeService:
             sub.guild_id, sub.member_id, question.id, today
         ):
             blocked = ZeroReason.ALREADY_SCORED_TODAY
+        daily_answer = (
+            DailyAnswer(sub.daily_date, sub.answer)
+            if mode is AttemptMode.DAILY and sub.daily_date is not None
+            else None
+        )
+        if daily_answer is not None and genuine and await self._copies_daily_answer(sub):
+            # Another member's answer pasted: no points, no streak day, no review, and the
+            # member's one scored attempt stays open for an answer of their own.
+            blocked = ZeroReason.COPIED_DAILY
+            genuine = False
 
         streak_before = await self._store.get_streak(sub.guild_id, sub.member_id)
         streak_after = (
@@ -612,6 +634,7 @@ class PracticeService:
                 points=points.total,
                 genuine=genuine,
                 outcome=outcome_to_dict(outcome),
+                daily_answer=daily_answer,
             )
             try:
                 attempt_id = await self._store.record_attempt(
@@ -634,6 +657,20 @@ class PracticeService:
                 return _replay(again, question)
             return replace(outcome, attempt_id=attempt_id)
         raise AssertionError("unreachable: the unscored retry cannot hit the daily constraint")
+
+    async def _copies_daily_answer(self, sub: Submission) -> bool:
+        """Whether ``sub`` copies an answer another member already sent to the same daily."""
+        if sub.daily_date is None:
+            return False
+        others = [
+            text
+            for member, text in await self._store.daily_answers(sub.guild_id, sub.daily_date)
+            if member != sub.member_id
+        ]
+        if not others:
+            return False
+        # CPU work over every earlier answer: off the event loop, like grading.
+        return await asyncio.to_thread(_copies_any, sub.answer, others)
 
     async def _mode(self, sub: Submission, now: datetime, today: date) -> tuple[AttemptMode, bool]:
         if sub.daily_date is not None:
@@ -1057,6 +1094,11 @@ def _weak_points(attempts: list[StoredAttempt], limit: int = 5) -> list[WeakPoin
 
 
 # -- snapshots -------------------------------------------------------------------------------
+
+
+def _copies_any(answer: str, others: list[str]) -> bool:
+    """Whether ``answer`` is a (near-)copy of any one of ``others`` (see DAILY_COPY_SHARE)."""
+    return any(tx.copied_share(answer, [other]) >= DAILY_COPY_SHARE for other in others)
 
 
 def outcome_to_dict(outcome: AnswerOutcome) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 Points reward learning, not gaming. A grade flagged as empty, gibberish, an injection attempt
 or a pasted model answer earns nothing; the daily pays more than practice (the settings refuse
 numbers that would break that); each hint costs points; an answer given after the model
-answer was revealed earns nothing; and only one attempt per question and local day counts, so
-resubmitting the same question cannot farm points.
+answer was revealed earns nothing; only one attempt per question and local day counts, so
+resubmitting the same question cannot farm points; and a daily answer copied from another
+member's answer to the same daily earns nothing (the service decides that, see
+``PracticeService.submit_answer``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class ZeroReason(StrEnum):
     ALREADY_SCORED_TODAY = "already_scored_today"
     HINTS = "hints"
     NO_SCORE = "no_score"
+    COPIED_DAILY = "copied_daily"
+    """A daily answer that copies another member's answer to the same daily."""
 
 
 # Flags that mean "this is not a genuine answer": no points, no streak day.

@@ -24,6 +24,23 @@ from bot.core.streaks import StreakState
 
 
 @dataclass(frozen=True, slots=True)
+class DailyAnswer:
+    """The text of an answer to a server's daily question, kept while that daily is open.
+
+    Later answers to the same daily are compared with it (a member pasting another member's
+    answer earns nothing). The text is deleted when the daily closes, and by forget-me; it is
+    never shown to anyone.
+
+    Attributes:
+        local_date: The daily's local date.
+        text: The answer as submitted.
+    """
+
+    local_date: date
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptRecord:
     """One answer as recorded.
 
@@ -43,6 +60,8 @@ class AttemptRecord:
         genuine: A real attempt (not empty, gibberish, injection or pasted).
         outcome: JSON-ready snapshot of everything shown to the member, replayed on a
             duplicate delivery.
+        daily_answer: For an attempt at an open daily (scored or not): its text, stored with
+            the attempt and deleted when the daily closes.
     """
 
     guild_id: int
@@ -59,6 +78,7 @@ class AttemptRecord:
     points: int
     genuine: bool
     outcome: Mapping[str, Any]
+    daily_answer: DailyAnswer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +302,13 @@ class PracticeStore(Protocol):
         ...
 
     async def close_daily(self, guild_id: int, day: date, at: datetime) -> bool:
-        """Mark the daily closed; True only for the call that closed it."""
+        """Mark the daily closed and delete its answer texts; True only for the call that
+        closed it."""
+        ...
+
+    async def daily_answers(self, guild_id: int, day: date) -> list[tuple[int, str]]:
+        """``(member id, text)`` of every answer recorded at the open daily of ``day``,
+        oldest first (empty once it closed)."""
         ...
 
     # -- privacy --------------------------------------------------------------------------
@@ -290,8 +316,8 @@ class PracticeStore(Protocol):
         """Delete everything about the member in the server in one transaction.
 
         Returns:
-            Rows deleted per kind (attempts, days, streaks, reviews, states, memberships,
-            settings) and groups whose creator was cleared.
+            Rows deleted per kind (attempts, daily_answers, days, streaks, reviews, states,
+            memberships, settings) and groups whose creator was cleared.
         """
         ...
 

@@ -177,6 +177,16 @@ daily_questions = Table(
     Column("closed_at", UTCDateTime),
 )
 
+daily_answers = Table(
+    "daily_answers",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("local_date", Date, primary_key=True),
+    Column("attempt_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("member_id", BigInteger, nullable=False),
+    Column("answer", Text, nullable=False),
+)
+
 guild_questions = Table(
     "guild_questions",
     metadata,

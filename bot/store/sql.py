@@ -66,6 +66,7 @@ from bot.store.migrate import migrate
 from bot.store.schema import (
     UTCDateTime,
     attempts,
+    daily_answers,
     daily_points,
     daily_questions,
     group_members,
@@ -196,6 +197,16 @@ class SqlStore:
                     .returning(attempts.c.id)
                 )
                 attempt_id = int(result.scalar_one())
+                if a.daily_answer is not None:
+                    await conn.execute(
+                        insert(daily_answers).values(
+                            guild_id=a.guild_id,
+                            local_date=a.daily_answer.local_date,
+                            attempt_id=attempt_id,
+                            member_id=a.member_id,
+                            answer=a.daily_answer.text,
+                        )
+                    )
                 if a.genuine or a.points:
                     await self._add_points(conn, a)
                 if streak is not None:
@@ -795,7 +806,7 @@ class SqlStore:
             return [_daily(r._mapping) for r in rows]
 
     async def close_daily(self, guild_id: int, day: date, at: datetime) -> bool:
-        """Mark the daily closed; True only for the call that closed it."""
+        """Mark the daily closed and delete its answer texts; True only for the closing call."""
         async with self._write() as conn:
             result = await conn.execute(
                 update(daily_questions)
@@ -806,7 +817,22 @@ class SqlStore:
                 )
                 .values(closed_at=at)
             )
+            await conn.execute(
+                delete(daily_answers).where(
+                    daily_answers.c.guild_id == guild_id, daily_answers.c.local_date == day
+                )
+            )
             return bool(result.rowcount == 1)
+
+    async def daily_answers(self, guild_id: int, day: date) -> list[tuple[int, str]]:
+        """``(member id, text)`` of the answers at the open daily of ``day``, oldest first."""
+        async with self._read() as conn:
+            rows = await conn.execute(
+                select(daily_answers.c.member_id, daily_answers.c.answer)
+                .where(daily_answers.c.guild_id == guild_id, daily_answers.c.local_date == day)
+                .order_by(daily_answers.c.attempt_id)
+            )
+            return [(int(member), str(text)) for member, text in rows]
 
     # -- privacy ------------------------------------------------------------------------------
 
@@ -816,6 +842,7 @@ class SqlStore:
         async with self._write() as conn:
             for name, table in (
                 ("attempts", attempts),
+                ("daily_answers", daily_answers),
                 ("days", daily_points),
                 ("totals", member_totals),
                 ("streaks", streaks),

@@ -177,6 +177,7 @@ async def test_forget_me_removes_everything_there_and_nothing_elsewhere(
     touched = {t for t, rows in about_her.items() if rows}
     assert {
         "attempts",
+        "daily_answers",
         "daily_points",
         "member_totals",
         "streaks",

@@ -22,7 +22,7 @@ from bot.core.leaderboard import MemberTotal, rank_members
 from bot.core.review import ReviewItem
 from bot.core.schedule import DateRange
 from bot.core.scoring import AttemptMode
-from bot.core.store_ports import AttemptRecord, DailyRecord, QuestionState
+from bot.core.store_ports import AttemptRecord, DailyAnswer, DailyRecord, QuestionState
 from bot.core.streaks import StreakState
 from tests.fakes import make_question
 
@@ -276,6 +276,42 @@ async def test_dailies(store) -> None:
     assert not await store.close_daily(G, D0 - timedelta(days=5), T0)
 
 
+async def test_daily_answer_texts_are_kept_while_the_daily_is_open(store) -> None:
+    def text(member: int, key: str, words: str, **kw) -> AttemptRecord:
+        return replace(
+            attempt(member, key, **kw), daily_answer=DailyAnswer(D0, words), mode=AttemptMode.DAILY
+        )
+
+    await store.create_daily(DailyRecord(G, D0, "q1", T0, T0 + timedelta(hours=24)))
+    await record(store, text(2, "a", "first answer", daily=D0))
+    await record(store, text(1, "b", "second answer", daily=D0))
+    await record(store, text(1, "c", "an unscored retry", scored=False, points=0))
+    await record(store, text(1, "b", "x", guild=G + 1))
+    await record(store, attempt(3, "d", daily=D0))  # no text given: none kept
+    # A refused attempt keeps nothing (its transaction rolled back).
+    with pytest.raises(DuplicateSubmissionError):
+        await record(store, text(2, "a", "redelivered"))
+    with pytest.raises(DailyAlreadyScoredError):
+        await record(store, text(2, "e", "a second scored one", daily=D0))
+    assert await store.daily_answers(G, D0) == [
+        (2, "first answer"),
+        (1, "second answer"),
+        (1, "an unscored retry"),
+    ]
+    assert await store.daily_answers(G, D0 + timedelta(days=1)) == []
+    # The attempt itself reads back as before: the text lives beside it.
+    found = await store.find_attempt(G, 2, "a")
+    assert found is not None and found.record.daily_answer is None
+
+    report = await store.forget_member(G, 1)
+    assert report["daily_answers"] == 2
+    assert await store.daily_answers(G, D0) == [(2, "first answer")]
+    assert await store.daily_answers(G + 1, D0) == [(1, "x")]  # other server untouched
+    assert await store.close_daily(G, D0, T0 + timedelta(hours=24))
+    assert await store.daily_answers(G, D0) == []
+    assert await store.daily_answers(G + 1, D0) == [(1, "x")]
+
+
 async def test_forget_member_removes_everything_in_that_server_only(store) -> None:
     g = await store.create_group(G, "A", "a", 1, T0)
     await store.join_group(G, g.id, 2, T0)
@@ -288,6 +324,7 @@ async def test_forget_member_removes_everything_in_that_server_only(store) -> No
     report = await store.forget_member(G, 1)
     assert report == {
         "attempts": 1,
+        "daily_answers": 0,
         "days": 1,
         "totals": 1,
         "streaks": 1,

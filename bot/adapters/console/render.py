@@ -85,6 +85,8 @@ ZERO_TEXT = {
     ZeroReason.ALREADY_SCORED_TODAY: "No points: you already scored this question today.",
     ZeroReason.HINTS: "No points: the hints cost everything this answer earned.",
     ZeroReason.NO_SCORE: "No points this time: the answer covered none of the key points.",
+    ZeroReason.COPIED_DAILY: "No points: this answer is almost the same as another member's "
+    "answer to this daily.",
 }
 PERIOD_LABELS = {
     Period.TODAY: "today",

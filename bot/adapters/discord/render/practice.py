@@ -95,6 +95,8 @@ ZERO_TEXT = {
     "(practice again tomorrow to earn more).",
     ZeroReason.HINTS: "no points: the hints cost everything this answer earned.",
     ZeroReason.NO_SCORE: "no points this time: the answer covered none of the key points.",
+    ZeroReason.COPIED_DAILY: "no points: this answer is almost the same as one another member "
+    "already sent to this daily. Only an answer in your own words earns points.",
 }
 FLAGGED_WHY = {
     GradeFlag.INJECTION: "Answers that try to instruct the grader earn nothing.",
