@@ -377,7 +377,7 @@ def answer_signals(
     parroted: Sequence[bool] | None = None,
     saturation: int = 10,
     phrase_support: float = 0.1,
-    listed: Sequence[bool] | None = None,
+    ignored: Sequence[bool] | None = None,
 ) -> AnswerSignals:
     """Compute the grading signals of an answer from its sentences and their vectors.
 
@@ -391,8 +391,8 @@ def answer_signals(
         parroted: Per sentence, whether it only restates the question.
         saturation: Words of a point that cover it in full (``GraderParams.lexical_saturation``).
         phrase_support: Relative similarity a point needs before a full term match covers it.
-        listed: Per sentence, whether it is a bare list of terms (``text.is_keyword_salad``);
-            such sentences are ignored like parroted ones.
+        ignored: Per sentence, whether to ignore it like a parroted one (a bare list of terms,
+            a sentence written for another topic's question).
     """
     k = len(ctx.points)
     dim = ctx.point_matrix.shape[1]
@@ -402,7 +402,7 @@ def answer_signals(
     kept = [
         i
         for i in range(len(sentences))
-        if not (parroted and parroted[i]) and not (listed and listed[i])
+        if not (parroted and parroted[i]) and not (ignored and ignored[i])
     ]
     if not kept or k == 0:
         empty = tuple(PointSignals(0.0, 0.0, 0.0, None) for _ in range(k))
@@ -490,6 +490,27 @@ def parroted_sentences(
     return out
 
 
+def foreign_sentences(
+    ctx: QuestionContext,
+    vectors: Vectors | FloatArray,
+    other_topic: Sequence[float],
+    params: GraderParams,
+) -> list[bool]:
+    """Per sentence, whether it was written for a question on another topic.
+
+    ``other_topic`` holds, per sentence, its best cosine to a key point of another topic's
+    question (``RubricRetriever.other_topic_similarity``): a sentence is foreign when that beats
+    its best cosine to this rubric clearly (``other_topic_margin``, ``other_topic_floor``).
+    Other questions of the same topic are not compared: they legitimately overlap.
+    """
+    if len(other_topic) == 0:
+        return [False] * len(vectors)
+    own = (np.asarray(vectors, dtype=np.float64) @ ctx.point_matrix.T).max(axis=1)
+    other = np.asarray(other_topic, dtype=np.float64)
+    foreign = (other - own >= params.other_topic_margin) & (other >= params.other_topic_floor)
+    return [bool(f) for f in foreign]
+
+
 def answers_another_topic(
     ctx: QuestionContext,
     vectors: Vectors | FloatArray,
@@ -498,19 +519,17 @@ def answers_another_topic(
 ) -> bool:
     """Whether the answer was written for a question on another topic.
 
-    ``other_topic`` holds, per sentence, its best cosine to a key point of another topic's
-    question (``RubricRetriever.other_topic_similarity``). An answer from the same field
-    (another question's model answer) shares enough vocabulary with this rubric to collect
-    partial credit, yet each of its sentences matches its own question's rubric far better.
-    Other questions of the same topic are not compared: they legitimately overlap.
+    An answer from the same field (another question's model answer) shares enough vocabulary
+    with this rubric to collect partial credit, yet its sentences match their own question's
+    rubric far better: most are foreign (``foreign_sentences``) and none is about this rubric.
     """
     if len(other_topic) == 0:
         return False
+    foreign = foreign_sentences(ctx, vectors, other_topic, params)
     own = (np.asarray(vectors, dtype=np.float64) @ ctx.point_matrix.T).max(axis=1)
     other = np.asarray(other_topic, dtype=np.float64)
-    foreign = (other - own >= params.other_topic_margin) & (other >= params.other_topic_floor)
     about_this = (own >= params.own_topic_at) & (own >= other)
-    return bool(foreign.mean() >= params.other_topic_share and not about_this.any())
+    return bool(np.mean(foreign) >= params.other_topic_share and not about_this.any())
 
 
 def point_coverage(sig: PointSignals, params: GraderParams) -> float:
@@ -689,8 +708,14 @@ class EmbeddingGrader:
             flags.append(GradeFlag.KEYWORD_SALAD)
         if tx.copied_share(remaining, ctx.copy_sources) >= p.copy_fraction:
             flags.append(GradeFlag.COPIED_REFERENCE)
-        # In an answer that is all list, the list is the answer (flagged and capped instead).
+        other_topic = self._retriever.other_topic_similarity(question, vectors)
+        # Sentences that say nothing about this question are ignored like parroted ones: bare
+        # term lists (unless the whole answer is one: flagged and capped instead) and sentences
+        # written for another topic's question (padding with other material).
         listed = [tx.is_keyword_salad(sentence) for sentence in sentences]
+        foreign = foreign_sentences(ctx, vectors, other_topic, p)
+        lists_ignored = not all(listed)
+        ignored = [(lst and lists_ignored) or fgn for lst, fgn in zip(listed, foreign, strict=True)]
         signals = answer_signals(
             ctx,
             sentences,
@@ -698,16 +723,14 @@ class EmbeddingGrader:
             parroted,
             p.lexical_saturation,
             p.phrase_support,
-            listed=None if all(listed) else listed,
+            ignored=ignored,
         )
         if not all(parroted) and (
             (
                 signals.best_similarity < p.off_topic_below
                 and max((s.lexical for s in signals.points), default=0.0) == 0.0
             )
-            or answers_another_topic(
-                ctx, vectors, self._retriever.other_topic_similarity(question, vectors), p
-            )
+            or answers_another_topic(ctx, vectors, other_topic, p)
         ):
             flags.append(GradeFlag.OFF_TOPIC)
         return Analysis(ctx, tuple(sentences), signals, tuple(flags), words)

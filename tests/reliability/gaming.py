@@ -719,8 +719,9 @@ GAP_FILLER_FLOOR = (
     "and the evidence cap still allows 2/10 without any point"
 )
 GAP_PADDING = (
-    "the shortness feature counts every distinct content word, off-topic ones included, so "
-    "padding removes the short-answer penalty"
+    "the shortness feature counts every distinct content word of sentences about this topic: "
+    "generic machine-learning filler is not written for another question (so it is not "
+    "ignored), and it removes the short-answer penalty"
 )
 NEGATION_GAPS = frozenset({"tok-why-subwords", "rlhf-kl-penalty-role"})
 """Questions whose own-words negation is known to beat the short honest attempt."""
@@ -1137,7 +1138,7 @@ _SPECS: list[tuple[str, str, str, str | Build, str, str | None]] = [
         HONEST["data-rescale-numeric-inputs"],
         padded(HONEST["data-rescale-numeric-inputs"], _other_model_answer("tok-why-subwords")),
         "another topic's model answer",
-        GAP_PADDING,
+        None,
     ),
     (
         "halluc-confident-falsehoods",
