@@ -467,6 +467,11 @@ def answer_signals(
     )
 
 
+# Words that only point at the question ("The question asks: ..."): they add no content, so
+# they do not save a restated question from counting as parroted.
+_ABOUT_THE_QUESTION = frozenset(tx.content_stems("question questions asks asked asking"))
+
+
 def parroted_sentences(
     ctx: QuestionContext, sentences: Sequence[str], vectors: Vectors | FloatArray, threshold: float
 ) -> list[bool]:
@@ -483,7 +488,7 @@ def parroted_sentences(
     out: list[bool] = []
     for i, s in enumerate(sentences):
         stems = set(tx.content_stems(s))
-        new = stems - ctx.question_stems
+        new = stems - ctx.question_stems - _ABOUT_THE_QUESTION
         sim = float(vecs[i] @ ctx.question_vector)
         copied = tx.copied_fraction(s, ctx.question_text, n=3) >= 0.8
         out.append(sim >= threshold or (copied and len(new) <= 1))

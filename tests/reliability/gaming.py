@@ -714,10 +714,6 @@ GAP_NEGATED_POINT = (
     "text.contradicts treats a key point with any negation cue ('never', 'no', 'without') as "
     "a negative statement, so a negated answer sentence cannot contradict it"
 )
-GAP_FILLER_FLOOR = (
-    "one non-parroted filler sentence keeps the answer from being flagged parroted_question, "
-    "and the evidence cap still allows 2/10 without any point"
-)
 GAP_PADDING = (
     "the shortness feature counts every distinct content word of sentences about this topic: "
     "generic machine-learning filler is not written for another question (so it is not "
@@ -1056,7 +1052,7 @@ _SPECS: list[tuple[str, str, str, str | Build, str, str | None]] = [
         NOT_SURE,
         question_restated,
         "the question restated with a filler sentence",
-        GAP_FILLER_FLOOR,
+        None,
     ),
     (
         "rag-error-code-misses",
