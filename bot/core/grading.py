@@ -82,6 +82,8 @@ class GraderParams:
             alone cannot buy a score.
         evidence_cap_slope: See ``evidence_cap_base``.
         evidence_answer_share: Weight of answer-level relative similarity in the evidence.
+        length_relevance: Best cosine to the rubric (statement or phrasing) a sentence needs for
+            its words to count towards the answer's length.
         too_short_ratio: Answers shorter than this share of the model answer are too short.
         too_short_min_words: ... and answers shorter than this many words always are.
         low_confidence_below: Confidence under which the grade carries ``low_confidence``.
@@ -110,6 +112,7 @@ class GraderParams:
     evidence_cap_base: float = 0.2
     evidence_cap_slope: float = 2.0
     evidence_answer_share: float = 0.5
+    length_relevance: float = 0.5
     too_short_ratio: float = 0.15
     too_short_min_words: int = 3
     low_confidence_below: float = 0.4
@@ -378,6 +381,7 @@ def answer_signals(
     saturation: int = 10,
     phrase_support: float = 0.1,
     ignored: Sequence[bool] | None = None,
+    length_relevance: float = 0.0,
 ) -> AnswerSignals:
     """Compute the grading signals of an answer from its sentences and their vectors.
 
@@ -393,6 +397,8 @@ def answer_signals(
         phrase_support: Relative similarity a point needs before a full term match covers it.
         ignored: Per sentence, whether to ignore it like a parroted one (a bare list of terms,
             a sentence written for another topic's question).
+        length_relevance: Best cosine to the rubric a sentence needs for its words to count
+            towards the answer's length (``GraderParams.length_relevance``).
     """
     k = len(ctx.points)
     dim = ctx.point_matrix.shape[1]
@@ -447,7 +453,11 @@ def answer_signals(
     else:
         a_sim = 0.0
     # Distinct content words, not a raw count: saying the same thing six times is not longer.
-    n_words = len(set().union(*sent_stems))
+    # Only sentences about this rubric make an answer longer: generic filler ("engineers must
+    # understand data, models and training") padding an answer must not buy off the
+    # short-answer penalty. An answer with no such sentence (a loose paraphrase) keeps them all.
+    on_topic = [n for n in range(len(kept)) if float(sims_all[n].max()) >= length_relevance]
+    n_words = len(set().union(*(sent_stems[n] for n in on_topic or range(len(kept)))))
     length = max(
         -3.0, min(1.5, math.log((n_words + 1) / (max(1, ctx.reference_content_words) + 1)))
     )
@@ -729,6 +739,7 @@ class EmbeddingGrader:
             p.lexical_saturation,
             p.phrase_support,
             ignored=ignored,
+            length_relevance=p.length_relevance,
         )
         if not all(parroted) and (
             (

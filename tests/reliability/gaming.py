@@ -942,7 +942,7 @@ _SPECS: list[tuple[str, str, str, str | Build, str, str | None]] = [
         SALAD_PROSE["mha-sqrt-dk"],
         salad_lines,
         "every rubric term as a bullet list",
-        GAP_SALAD_PHRASES,
+        None,
     ),
     (
         "selfattn-missing-causal-mask",
@@ -1158,7 +1158,7 @@ _SPECS: list[tuple[str, str, str, str | Build, str, str | None]] = [
         HONEST["pretraining-objective-no-labels"],
         padded(HONEST["pretraining-objective-no-labels"], CHATTER),
         "polite chatter",
-        GAP_PADDING,
+        None,
     ),
     # -- another member's daily answer, copied ----------------------------------------------------
     *[
