@@ -385,8 +385,9 @@ def answer_signals(
 ) -> AnswerSignals:
     """Compute the grading signals of an answer from its sentences and their vectors.
 
-    Sentences that only restate the question, or only list terms, are ignored; a sentence that
-    negates a key point earns nothing for that point and is left out of the answer-level vector.
+    Sentences that only restate the question, and those marked ``ignored``, count for nothing; a
+    sentence that negates a key point earns nothing for that point and is left out of the
+    answer-level vector.
 
     Args:
         ctx: The question's pre-computed context.
@@ -403,8 +404,9 @@ def answer_signals(
     k = len(ctx.points)
     dim = ctx.point_matrix.shape[1]
     vecs = np.asarray(vectors, dtype=np.float64).reshape(len(sentences), dim)
-    # Restating the question says nothing; neither does a bare list of terms ("Key terms:
-    # dropout, weight decay, patience, ...") appended to a weak answer to collect every point.
+    # Restating the question says nothing; neither does what the caller marks ``ignored``: a
+    # bare list of terms ("Key terms: dropout, weight decay, patience, ...") appended to a weak
+    # answer to collect every point, or a sentence written for another topic's question.
     kept = [
         i
         for i in range(len(sentences))
