@@ -507,46 +507,34 @@ def parroted_sentences(
     return out
 
 
-def foreign_sentences(
+def other_topic_sentences(
     ctx: QuestionContext,
     vectors: Vectors | FloatArray,
     other_topic: Sequence[float],
     params: GraderParams,
-) -> list[bool]:
-    """Per sentence, whether it was written for a question on another topic.
+) -> tuple[list[bool], bool]:
+    """Which sentences were written for another topic's question, and whether the answer was.
 
     ``other_topic`` holds, per sentence, its best cosine to a key point of another topic's
-    question (``RubricRetriever.other_topic_similarity``): a sentence is foreign when that beats
-    its best cosine to this rubric clearly (``other_topic_margin``, ``other_topic_floor``).
-    Other questions of the same topic are not compared: they legitimately overlap.
+    question (``RubricRetriever.other_topic_similarity``). A sentence is foreign when that beats
+    its best cosine to this rubric clearly (``other_topic_margin``, ``other_topic_floor``); it
+    is about this rubric when its own cosine is at least ``own_topic_at`` and the other one.
+    An answer from the same field (another question's model answer) shares enough vocabulary
+    with this rubric to collect partial credit, yet its sentences match their own question's
+    rubric far better: the whole answer is foreign when most sentences are and none is about
+    this rubric. Other questions of the same topic are not compared: they overlap legitimately.
+
+    Returns:
+        Per sentence whether it is foreign, and whether the whole answer is.
     """
     if len(other_topic) == 0:
-        return [False] * len(vectors)
+        return [False] * len(vectors), False
     own = (np.asarray(vectors, dtype=np.float64) @ ctx.point_matrix.T).max(axis=1)
     other = np.asarray(other_topic, dtype=np.float64)
     foreign = (other - own >= params.other_topic_margin) & (other >= params.other_topic_floor)
-    return [bool(f) for f in foreign]
-
-
-def answers_another_topic(
-    ctx: QuestionContext,
-    vectors: Vectors | FloatArray,
-    other_topic: Sequence[float],
-    params: GraderParams,
-) -> bool:
-    """Whether the answer was written for a question on another topic.
-
-    An answer from the same field (another question's model answer) shares enough vocabulary
-    with this rubric to collect partial credit, yet its sentences match their own question's
-    rubric far better: most are foreign (``foreign_sentences``) and none is about this rubric.
-    """
-    if len(other_topic) == 0:
-        return False
-    foreign = foreign_sentences(ctx, vectors, other_topic, params)
-    own = (np.asarray(vectors, dtype=np.float64) @ ctx.point_matrix.T).max(axis=1)
-    other = np.asarray(other_topic, dtype=np.float64)
     about_this = (own >= params.own_topic_at) & (own >= other)
-    return bool(np.mean(foreign) >= params.other_topic_share and not about_this.any())
+    whole = bool(foreign.mean() >= params.other_topic_share and not about_this.any())
+    return [bool(f) for f in foreign], whole
 
 
 def point_coverage(sig: PointSignals, params: GraderParams) -> float:
@@ -730,7 +718,7 @@ class EmbeddingGrader:
         # term lists (unless the whole answer is one: flagged and capped instead) and sentences
         # written for another topic's question (padding with other material).
         listed = [tx.is_keyword_salad(sentence) for sentence in sentences]
-        foreign = foreign_sentences(ctx, vectors, other_topic, p)
+        foreign, another_topic = other_topic_sentences(ctx, vectors, other_topic, p)
         lists_ignored = not all(listed)
         ignored = [(lst and lists_ignored) or fgn for lst, fgn in zip(listed, foreign, strict=True)]
         signals = answer_signals(
@@ -748,7 +736,7 @@ class EmbeddingGrader:
                 signals.best_similarity < p.off_topic_below
                 and max((s.lexical for s in signals.points), default=0.0) == 0.0
             )
-            or answers_another_topic(ctx, vectors, other_topic, p)
+            or another_topic
         ):
             flags.append(GradeFlag.OFF_TOPIC)
         return Analysis(ctx, tuple(sentences), signals, tuple(flags), words)

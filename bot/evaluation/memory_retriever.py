@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import numpy as np
-
 from bot.core.models import Citation, Question
 from bot.core.ports import Embedder, RubricPoint, Vectors
+from bot.retrieval.keypoints import KeyPointMatrix
 
 
 class MemoryRubricRetriever:
@@ -35,8 +34,6 @@ class MemoryRubricRetriever:
         vectors = embedder.embed(statements) if statements else None
         cites = citations or {}
         self._by_id: dict[str, tuple[RubricPoint, ...]] = {}
-        self._topic = {q.id: q.topic for q in qs}
-        self._guild = {q.id: q.guild_id or 0 for q in qs}
         row = 0
         for q in qs:
             points = []
@@ -51,6 +48,9 @@ class MemoryRubricRetriever:
                 )
                 row += 1
             self._by_id[q.id] = tuple(points)
+        self._keypoints = KeyPointMatrix.build(
+            [(rp.vector, q.topic, q.guild_id or 0) for q in qs for rp in self._by_id[q.id]]
+        )
 
     def rubric(self, question: Question) -> Sequence[RubricPoint]:
         """The stored rubric of ``question`` (empty when unknown)."""
@@ -58,14 +58,4 @@ class MemoryRubricRetriever:
 
     def other_topic_similarity(self, question: Question, vectors: Vectors) -> list[float]:
         """Best cosine of each vector to a held key point of another topic (as Chroma's)."""
-        guilds = {0, question.guild_id or 0}
-        others = [
-            rp.vector
-            for qid, points in self._by_id.items()
-            if self._topic[qid] != question.topic and self._guild[qid] in guilds
-            for rp in points
-        ]
-        if not others or len(vectors) == 0:
-            return [0.0] * len(vectors)
-        sims = np.asarray(vectors, dtype=np.float64) @ np.vstack(others).astype(np.float64).T
-        return [float(v) for v in sims.max(axis=1)]
+        return self._keypoints.other_topic_similarity(question, vectors)

@@ -18,10 +18,10 @@ from threading import Lock
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from bot.core.models import Citation, KeyPoint, Question
 from bot.core.ports import Embedder, RubricPoint, Vectors
+from bot.retrieval.keypoints import KeyPointMatrix
 from bot.retrieval.vectorstore import KnowledgeIndex, StoredChunk
 from ingest.chunk import Chunk, keypoint_chunks
 
@@ -43,14 +43,12 @@ def rubric_fingerprint(question: Question) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _KeyPointMatrix:
-    """Every key point's vector with its topic and server, for the other-topic check."""
+class _HeldKeyPoints:
+    """A copy of the index's key points, with the index size and time it was read at."""
 
     count: int
     loaded: float
-    matrix: npt.NDArray[np.float32]
-    topics: npt.NDArray[np.object_]
-    guilds: npt.NDArray[np.int64]
+    points: KeyPointMatrix
 
 
 class ChromaRubricRetriever:
@@ -61,7 +59,7 @@ class ChromaRubricRetriever:
         self._index = index
         self._cache: OrderedDict[str, tuple[RubricPoint, ...]] = OrderedDict()
         self._lock = Lock()
-        self._points: _KeyPointMatrix | None = None
+        self._points: _HeldKeyPoints | None = None
 
     def rubric(self, question: Question) -> Sequence[RubricPoint]:
         """The question's key points, in rubric order, with vectors and citations.
@@ -111,42 +109,34 @@ class ChromaRubricRetriever:
         copy is refreshed when the index's size changes or after ``_POINTS_TTL`` seconds, so a
         question an admin adds or edits counts within a minute.
         """
-        points = self._keypoints()
-        guild = question.guild_id or 0
-        mask = (points.topics != question.topic) & ((points.guilds == 0) | (points.guilds == guild))
-        if len(vectors) == 0 or not mask.any():
-            return [0.0] * len(vectors)
-        # (points x sentences): measured 4x faster here than (sentences x points).
-        sims = points.matrix[mask] @ np.asarray(vectors, dtype=np.float32).T
-        return [float(v) for v in sims.max(axis=0)]
+        return self._keypoints().other_topic_similarity(question, vectors)
 
-    def _keypoints(self) -> _KeyPointMatrix:
+    def _keypoints(self) -> KeyPointMatrix:
         count = self._index.count()
         now = time.monotonic()
         with self._lock:
             held = self._points
         if held is not None and held.count == count and now - held.loaded < _POINTS_TTL:
-            return held
-        chunks = [
-            c
-            for c in self._index.get({"kind": "keypoint"}, with_vectors=True)
-            if c.vector is not None
-        ]
-        vectors = [c.vector for c in chunks if c.vector is not None]
-        fresh = _KeyPointMatrix(
+            return held.points
+        chunks = self._index.get({"kind": "keypoint"}, with_vectors=True)
+        fresh = _HeldKeyPoints(
             count=count,
             loaded=now,
-            matrix=np.vstack(vectors).astype(np.float32)
-            if vectors
-            else np.zeros((0, 0), np.float32),
-            topics=np.array([str(c.metadata.get("topic", "")) for c in chunks], dtype=object),
-            guilds=np.array(
-                [int(c.metadata.get("guild_id", 0) or 0) for c in chunks], dtype=np.int64
+            points=KeyPointMatrix.build(
+                [
+                    (
+                        c.vector,
+                        str(c.metadata.get("topic", "")),
+                        int(c.metadata.get("guild_id") or 0),
+                    )
+                    for c in chunks
+                    if c.vector is not None
+                ]
             ),
         )
         with self._lock:
             self._points = fresh
-        return fresh
+        return fresh.points
 
     def _citation(self, chunk: StoredChunk) -> Citation | None:
         meta = chunk.metadata

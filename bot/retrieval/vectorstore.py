@@ -200,19 +200,6 @@ class KnowledgeIndex:
         distances = (result["distances"] or [[]])[0]
         return [(c, 1.0 - float(d)) for c, d in zip(chunks, distances, strict=True)]
 
-    def best_similarity(self, vectors: Vectors, where: Mapping[str, Any]) -> list[float]:
-        """Per row of ``vectors``, the cosine of its nearest chunk matching ``where`` (0: none)."""
-        if len(vectors) == 0 or not self.exists():
-            return [0.0] * len(vectors)
-        result = self.open().query(
-            query_embeddings=[row.tolist() for row in vectors],
-            n_results=1,
-            where=dict(where),
-            include=["distances"],
-        )
-        distances = result["distances"] or [[] for _ in range(len(vectors))]
-        return [1.0 - float(row[0]) if row else 0.0 for row in distances]
-
     def as_langchain(self, embedder: SentenceEmbedder) -> Chroma:
         """The same collection as a LangChain vector store, embedding queries with ``embedder``."""
         from langchain_chroma import Chroma
