@@ -7,6 +7,7 @@ keyboard mashing, keyword lists without sentences, and text copied from the mode
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from itertools import combinations
@@ -187,6 +188,9 @@ def tokens(text: str) -> list[str]:
     return [t.replace("'", "").replace("’", "") for t in _WORD_RE.findall(text.lower())]
 
 
+# Pure and called for every word of every answer, rubric point and clause check (about 1,500
+# times per 200-word grade): memoised. The vocabulary of a running bot is small.
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix-stripping stemmer: plurals, -ing, -ed, -ly, -ation and a few more.
 
