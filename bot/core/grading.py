@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
@@ -108,7 +108,7 @@ class GraderParams:
     own_topic_at: float = 0.5
     parrot_similarity: float = 0.9
     copy_fraction: float = 0.7
-    salad_cap: float = 0.5
+    salad_cap: float = 0.3
     evidence_cap_base: float = 0.2
     evidence_cap_slope: float = 2.0
     evidence_answer_share: float = 0.5
@@ -171,6 +171,7 @@ class PointContext:
     base_similarity: float
     negated: bool = False
     phrasing_negated: tuple[bool, ...] = ()
+    denied: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +191,9 @@ class QuestionContext:
         reference_content_words: Distinct content stems of the model answer.
         vocabulary: Content stems of the model answer and rubric that the question lacks.
         copy_sources: Model answer and note passages, for copy detection.
+        term_sequences: The rubric's accepted terms of two or more content words, as stem
+            sequences (for spotting lists of terms).
+        term_words: Stems of its one-word terms.
     """
 
     points: tuple[PointContext, ...]
@@ -204,6 +208,8 @@ class QuestionContext:
     reference_content_words: int
     vocabulary: frozenset[str]
     copy_sources: tuple[str, ...]
+    term_sequences: tuple[tuple[str, ...], ...] = ()
+    term_words: frozenset[str] = frozenset()
 
 
 def _phrasings(terms: Sequence[str]) -> list[str]:
@@ -267,6 +273,9 @@ def build_context(
                 base_similarity=base,
                 negated=tx.is_negated(rp.point.statement),
                 phrasing_negated=tuple(tx.is_negated(p) for p in phrasings),
+                denied=frozenset(
+                    w for c in tx.clauses(rp.point.statement) for w in tx.polarity_stems(c)[1]
+                ),
             )
         )
     raw_w = np.array([max(rp.point.weight, 0.0) for rp in rubric], dtype=np.float64)
@@ -278,6 +287,7 @@ def build_context(
         vocab.update(tx.content_stems(rp.point.statement))
         for t in rp.point.terms:
             vocab.update(tx.content_stems(t))
+    term_stems = [tuple(tx.content_stems(t)) for rp in rubric for t in rp.point.terms]
     sources: list[str] = [question.model_answer] if question.model_answer else []
     for rp in rubric:
         sources.extend(getattr(rp, "passages", ()) or ())
@@ -294,6 +304,8 @@ def build_context(
         reference_content_words=len(set(tx.content_stems(question.model_answer))),
         vocabulary=frozenset(vocab - q_stems),
         copy_sources=tuple(dict.fromkeys(sources)),
+        term_sequences=tuple(dict.fromkeys(t for t in term_stems if len(t) >= 2)),
+        term_words=frozenset(t[0] for t in term_stems if len(t) == 1),
     )
 
 
@@ -342,24 +354,36 @@ class AnswerSignals:
 
 
 def _lexical(
-    pc: PointContext, bag: set[str], full_bag: set[str], saturation: int, phrase_ok: bool
+    pc: PointContext,
+    bags: Sequence[set[str]],
+    full_bags: Sequence[set[str]],
+    saturation: int,
+    phrase_ok: bool,
 ) -> float:
-    """Word-level coverage of a point by the answer's stems ``bag``, in [0, 1].
+    """Word-level coverage of a point by the answer's stems, in [0, 1].
 
-    Recall of the statement's words the question did not give away; single-word terms count as
-    synonyms of missing words; an accepted multi-word term or phrasing present in full covers
-    the point, but only when ``phrase_ok`` (some sentence is about the point at all): a generic
-    two-word term such as "test set" turns up in answers to other questions. Partial overlap
-    with a phrasing earns nothing: measured on train, phrasing word lists add more noise than
-    recall.
+    ``bags`` holds the stems each sentence may use for this point (``full_bags`` the same with
+    negated clauses kept). Recall of the statement's words the question did not give away;
+    single-word terms count as synonyms of missing words; an accepted multi-word term or
+    phrasing present in full within one sentence covers the point, but only when ``phrase_ok``
+    (some sentence is about the point at all): a generic two-word term such as "test set" turns
+    up in answers to other questions. A term's words scattered over several sentences are not
+    the term: "next-token" in the answer and "training" in padding do not make "next-token
+    training". Partial overlap with a phrasing earns nothing: measured on train, phrasing word
+    lists add more noise than recall.
     """
     if not pc.new_stems:
         return 0.0
-    if phrase_ok and any(len(t) >= 2 and t <= bag for t in pc.terms):
+    bag: set[str] = set().union(*bags)
+    if phrase_ok and any(len(t) >= 2 and any(t <= b for b in bags) for t in pc.terms):
         return 1.0
     # A negative phrasing ("are not connected") is matched by a negative answer sentence.
     for stems, negated in zip(pc.phrasing_stems, pc.phrasing_negated, strict=True):
-        if phrase_ok and len(stems) >= 2 and stems <= (full_bag if negated else bag):
+        if (
+            phrase_ok
+            and len(stems) >= 2
+            and any(stems <= b for b in (full_bags if negated else bags))
+        ):
             return 1.0
     found = len(pc.new_stems & bag)
     synonyms = sum(1 for t in pc.terms if len(t) == 1 and not t <= pc.new_stems and t <= bag)
@@ -420,7 +444,8 @@ def answer_signals(
     sent_stems = [set(tx.content_stems(sentences[i])) for i in kept]
     # Words said in a negated clause assert nothing: "dropout does not prevent overfitting"
     # must not earn the word "overfitting" for another point either.
-    affirmed = [sent_stems[n] - tx.negated_stems(sentences[i]) for n, i in enumerate(kept)]
+    denied = [tx.negated_stems(sentences[i]) for i in kept]
+    affirmed = [tx.affirmed_stems(sentences[i]) for i in kept]
     contradicted: set[int] = set()
     point_sigs: list[PointSignals] = []
     for j, pc in enumerate(ctx.points):
@@ -431,19 +456,22 @@ def answer_signals(
         masked = np.where(valid, sims, 0.0)
         idx = int(np.argmax(masked))
         sem = float(masked[idx])
-        words = sent_stems if pc.negated else affirmed
-        bag: set[str] = set()
-        full_bag: set[str] = set()
-        for n, ok in enumerate(valid):
-            if ok:
-                bag |= words[n]
-                full_bag |= sent_stems[n]
+        # A point phrased negatively ("without the penalty the policy drifts ...") is met by
+        # the words an answer denies only where the point denies them too: "does not lead to
+        # reward hacking" says nothing for "... drifts into degenerate outputs".
+        words = (
+            [affirmed[n] | (denied[n] & pc.denied) for n in range(len(kept))]
+            if pc.negated
+            else affirmed
+        )
+        bags = [words[n] for n, ok in enumerate(valid) if ok]
+        full_bags = [sent_stems[n] for n, ok in enumerate(valid) if ok]
         relative = _relative(sem, pc.base_similarity)
         point_sigs.append(
             PointSignals(
                 semantic=sem,
                 relative=relative,
-                lexical=_lexical(pc, bag, full_bag, saturation, relative >= phrase_support),
+                lexical=_lexical(pc, bags, full_bags, saturation, relative >= phrase_support),
                 evidence=kept[idx] if sem > 0 else None,
             )
         )
@@ -505,6 +533,70 @@ def parroted_sentences(
         copied = tx.copied_fraction(s, ctx.question_text, n=3) >= 0.8
         out.append(sim >= threshold or (copied and len(new) <= 1))
     return out
+
+
+# Words that introduce a list of terms ("Key terms: ...", "Keywords: ...") and say nothing more.
+_LIST_INTRO = frozenset(
+    tx.content_stems("key keyword keywords term terms concept concepts buzzword")
+)
+
+
+def term_list_sentences(
+    ctx: QuestionContext,
+    sentences: Sequence[str],
+    share: float = 0.85,
+    names: int = 8,
+) -> list[bool]:
+    """Per sentence, whether it belongs to a list of rubric terms rather than stating anything.
+
+    Terms glued with function words ("it is A and the B and the C"), one term per bullet and
+    one term per stock sentence ("X is important. Y is important.") read as prose to a
+    function-word count, yet state nothing. A sentence naming terms is dense when the terms,
+    words that introduce a list ("Key terms:") and the list's frame words (said beside a term
+    in three or more sentences) leave at most ``1 - share`` of its content words; or when it
+    names one term and says one word more, in a run of three or more such ("X matters. Y is
+    key. Z helps."). A lone "The model is overfitting." before a list stays the member's own.
+
+    Terse honest prose can be as dense ("A few hundred tokens with overlap; too small loses
+    context, too big dilutes" is five terms), so density alone is not enough: the dense
+    sentences are a list when together they name ``names`` distinct terms (or 60 % of a
+    smaller rubric's terms), at least three of them multi-word. An evaluation set's ad-hoc
+    rubric has only single-word terms and whole reference sentences, so its answers never get
+    there (measured: none of the 18,984).
+    """
+    named: list[set[str]] = []
+    uncovered: list[list[str]] = []
+    sizes: list[int] = []
+    for sentence in sentences:
+        stems = tx.content_stems(sentence)
+        sizes.append(len(stems))
+        found = tx.term_occurrences(stems, ctx.term_sequences)
+        in_terms = set().union(*found.values()) if found else set()
+        words = {s for i, s in enumerate(stems) if s in ctx.term_words and i not in in_terms}
+        named.append({" ".join(ctx.term_sequences[t]) for t in found} | words)
+        uncovered.append(
+            [
+                s
+                for i, s in enumerate(stems)
+                if i not in in_terms and s not in ctx.term_words and s not in _LIST_INTRO
+            ]
+        )
+    frame_counts = Counter(
+        w for n, rest in zip(named, uncovered, strict=True) if n for w in set(rest)
+    )
+    frame = {w for w, count in frame_counts.items() if count >= 3}
+    rests = [[w for w in rest if w not in frame] for rest in uncovered]
+    terse = [len(n) == 1 and len(r) <= 1 for n, r in zip(named, rests, strict=True)]
+    run = sum(terse) >= 3
+    dense = [
+        bool(n) and (len(r) <= (1 - share) * size or (t and run))
+        for n, r, t, size in zip(named, rests, terse, sizes, strict=True)
+    ]
+    listed: set[str] = set().union(*(n for n, d in zip(named, dense, strict=True) if d))
+    enough = min(names, math.ceil(0.6 * (len(ctx.term_sequences) + len(ctx.term_words))))
+    if len(listed) >= enough and sum(" " in n for n in listed) >= 3:
+        return dense
+    return [False] * len(sentences)
 
 
 def other_topic_sentences(
@@ -709,7 +801,14 @@ class EmbeddingGrader:
         parroted = parroted_sentences(ctx, sentences, vectors, p.parrot_similarity)
         if all(parroted):
             flags.append(GradeFlag.PARROTED_QUESTION)
-        if tx.is_keyword_salad(remaining):
+        # Bare lists of terms: few function words, or nothing but the rubric's own terms.
+        listed = [
+            tx.is_keyword_salad(sentence) or term_item
+            for sentence, term_item in zip(
+                sentences, term_list_sentences(ctx, sentences), strict=True
+            )
+        ]
+        if tx.is_keyword_salad(remaining) or all(listed):
             flags.append(GradeFlag.KEYWORD_SALAD)
         if tx.copied_share(remaining, ctx.copy_sources) >= p.copy_fraction:
             flags.append(GradeFlag.COPIED_REFERENCE)
@@ -717,7 +816,6 @@ class EmbeddingGrader:
         # Sentences that say nothing about this question are ignored like parroted ones: bare
         # term lists (unless the whole answer is one: flagged and capped instead) and sentences
         # written for another topic's question (padding with other material).
-        listed = [tx.is_keyword_salad(sentence) for sentence in sentences]
         foreign, another_topic = other_topic_sentences(ctx, vectors, other_topic, p)
         lists_ignored = not all(listed)
         ignored = [(lst and lists_ignored) or fgn for lst, fgn in zip(listed, foreign, strict=True)]

@@ -17,9 +17,11 @@ from bot.core.grading import (
     FEATURE_NAMES,
     EmbeddingGrader,
     GraderParams,
+    answer_signals,
     calibrated_fraction,
     load_params,
     reference_question,
+    term_list_sentences,
 )
 from bot.core.models import Citation, GradeFlag, KeyPoint, PointStatus, Question
 from bot.core.ports import RubricPoint, Vectors
@@ -223,6 +225,81 @@ def test_keyword_salad_is_capped(grader: EmbeddingGrader) -> None:
     g = grader.grade(QUESTION, salad)
     assert GradeFlag.KEYWORD_SALAD in g.flags
     assert g.score <= 10 * grader.params.salad_cap
+
+
+# QUESTION's accepted terms, glued with function words or one per bullet: a list that reads as
+# prose to a function-word count (tests/reliability/gaming.py, keyword_salad).
+GLUED_TERMS = (
+    "It is the generalisation gap and the best checkpoint and the weight decay and the patience "
+    "and the dropout."
+)
+BULLETED_TERMS = "- generalisation gap\n- best checkpoint\n- weight decay\n- patience\n- dropout"
+
+
+@pytest.mark.parametrize("salad", [GLUED_TERMS, BULLETED_TERMS])
+def test_a_list_of_rubric_terms_is_keyword_salad_however_it_is_glued(
+    grader: EmbeddingGrader, salad: str
+) -> None:
+    g = grader.grade(QUESTION, salad)
+    assert GradeFlag.KEYWORD_SALAD in g.flags
+    assert g.score <= 10 * grader.params.salad_cap
+
+
+def test_glued_terms_pass_the_function_word_count() -> None:
+    """Why the rubric's terms are needed to spot the glued list at all."""
+    assert not tx.is_keyword_salad(GLUED_TERMS)
+
+
+def test_rubric_terms_appended_to_an_answer_add_nothing(grader: EmbeddingGrader) -> None:
+    weak = "The model is overfitting."
+    appended = weak + " Key terms: generalisation gap, best checkpoint, weight decay, dropout."
+    assert grader.grade(QUESTION, appended).score <= grader.grade(QUESTION, weak).score
+
+
+def test_terse_prose_that_uses_the_terms_is_not_a_list(grader: EmbeddingGrader) -> None:
+    terse = [
+        "The model overfits.",
+        "Keep the best checkpoint after a patience window.",
+        "Dropout and weight decay regularise it.",
+    ]
+    assert term_list_sentences(grader.context(QUESTION), terse) == [False, False, False]
+    assert GradeFlag.KEYWORD_SALAD not in grader.grade(QUESTION, " ".join(terse)).flags
+
+
+def test_a_term_counts_only_when_its_words_share_a_sentence(
+    grader: EmbeddingGrader, embedder: HashEmbedder
+) -> None:
+    ctx = grader.context(QUESTION)
+
+    def lexical(sentences: list[str]) -> float:
+        vectors = embedder.embed(sentences)
+        return answer_signals(ctx, sentences, vectors, phrase_support=0.0).points[2].lexical
+
+    # "weight decay" is an accepted term of the regularisation point.
+    assert lexical(["Use weight decay."]) == 1.0
+    assert lexical(["Tie the weight.", "Let the rate decay."]) < 1.0
+
+
+def test_words_an_answer_denies_do_not_meet_a_negatively_phrased_point(
+    embedder: HashEmbedder,
+) -> None:
+    point = KeyPoint(
+        "zero-beta",
+        "Without the penalty the policy drifts into degenerate text, which is reward hacking.",
+        1,
+        (),
+    )
+    question = replace(QUESTION, id="q-kl", key_points=(point,))
+    ctx = EmbeddingGrader(embedder, DictRetriever(embedder)).context(question)
+
+    def lexical(sentence: str) -> float:
+        signals = answer_signals(ctx, [sentence], embedder.embed([sentence]), phrase_support=0.0)
+        return signals.points[0].lexical
+
+    said = "Without the penalty, the policy drifts into degenerate text and reward hacking."
+    denied = "Setting beta to zero does not lead to reward hacking or degenerate text."
+    assert lexical(said) > 0.5
+    assert lexical(denied) < lexical(said) / 2
 
 
 def test_copied_model_answer_scores_high_but_is_flagged(grader: EmbeddingGrader) -> None:

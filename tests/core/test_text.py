@@ -149,3 +149,28 @@ def test_term_present() -> None:
     assert tx.term_present("weight decay", stems) == 1.0
     assert tx.term_present("weight sharing", stems) == 0.5
     assert tx.term_present("the", stems) == 0.0
+
+
+def test_negation_reaches_from_its_cue_to_the_end_of_the_clause() -> None:
+    affirmed, negated = tx.polarity_stems("raw bytes give no guarantee of encoding any string")
+    assert affirmed == {tx.stem("raw"), tx.stem("bytes"), tx.stem("give")}
+    assert negated == {tx.stem("guarantee"), tx.stem("encoding"), tx.stem("string")}
+    # "without" denies the phrase it governs, not the rest of the clause.
+    affirmed, negated = tx.polarity_stems("without the penalty the policy drifts into chaos")
+    assert tx.stem("penalty") in negated and tx.stem("chaos") in affirmed
+
+
+def test_a_word_said_both_ways_counts_as_affirmed() -> None:
+    sentence = "It is trained to write plausible text, not true text, so it guesses."
+    assert {tx.stem("plausible"), tx.stem("text")} <= tx.affirmed_stems(sentence)
+    assert tx.stem("true") not in tx.affirmed_stems(sentence)
+
+
+def test_term_occurrences_are_contiguous_runs_of_content_stems() -> None:
+    stems = tx.content_stems("It is the sum of the d_k terms and the standard deviation grows")
+    terms = [
+        tuple(tx.content_stems(t)) for t in ("sum of d_k terms", "standard deviation", "grows fast")
+    ]
+    found = tx.term_occurrences(stems, terms)
+    assert set(found) == {0, 1}
+    assert [stems[i] for i in sorted(found[1])] == [tx.stem("standard"), tx.stem("deviation")]

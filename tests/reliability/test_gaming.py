@@ -9,8 +9,8 @@ real daily in its own server: one member answers, a second pastes that answer, a
 in their own words.
 
 The assertions are relative (gamed points <= honest points), so they hold for any calibration
-that ranks a real answer above a trick. Cases the bot is known to lose carry ``known_gap`` and
-run as strict xfails. ``pytest tests/reliability/test_gaming.py -s`` prints the uplift report.
+that ranks a real answer above a trick. ``pytest tests/reliability/test_gaming.py -s`` prints
+the uplift report.
 """
 
 from __future__ import annotations
@@ -153,17 +153,7 @@ def test_honest_baselines_are_genuine_and_earn_points(pairs: dict[str, Pair]) ->
     assert not weak, f"honest baselines that earned nothing: {weak}"
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            c,
-            id=c.id,
-            marks=[pytest.mark.xfail(strict=True, reason=c.known_gap)] if c.known_gap else [],
-        )
-        for c in cases()
-    ],
-)
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in cases()])
 def test_gamed_answer_earns_no_more_than_the_honest_one(
     case: GamingCase, pairs: dict[str, Pair]
 ) -> None:
@@ -177,7 +167,7 @@ def test_gamed_answer_earns_no_more_than_the_honest_one(
 
 
 def report(pairs: dict[str, Pair]) -> str:
-    """Per kind: cases, max and mean uplift in points and in score; then every known gap."""
+    """Per kind: cases, max and mean uplift in points and in score; then every case that gained."""
     by_kind: dict[str, list[Pair]] = defaultdict(list)
     for pair in pairs.values():
         by_kind[pair.case.kind].append(pair)
@@ -196,13 +186,13 @@ def report(pairs: dict[str, Pair]) -> str:
             f"{max(p.score_uplift for p in group):+10.1f} {forfeited:9d}"
         )
     every = list(pairs.values())
-    clean = [p for p in every if not p.case.known_gap]
     lines.append(
-        f"overall: {len(every)} cases, max uplift {max(p.uplift for p in every):+d} points "
-        f"({max(clean, key=lambda p: p.uplift).uplift:+d} outside the known gaps)"
+        f"overall: {len(every)} cases, max uplift {max(p.uplift for p in every):+d} points, "
+        f"{sum(p.uplift <= 0 for p in every)} earn no more than their baseline "
+        f"({sum(p.uplift < 0 for p in every)} less)"
     )
     for p in every:
-        if p.uplift > 0 or p.case.known_gap:
+        if p.uplift > 0:
             lines.append(
                 f"  {p.case.id:24} {p.case.question_id:36} honest {p.honest.points.total:3d} "
                 f"({p.honest.grade.score:4.1f}) gamed {p.gamed.points.total:3d} "
@@ -212,7 +202,6 @@ def report(pairs: dict[str, Pair]) -> str:
 
 
 def test_uplift_report(pairs: dict[str, Pair]) -> None:
-    """Prints the report (``-s``); outside the known gaps the largest uplift must be 0."""
+    """Prints the report (``-s``); the largest uplift must be 0."""
     print("\n" + report(pairs))
-    clean = [p for p in pairs.values() if not p.case.known_gap]
-    assert max(p.uplift for p in clean) <= 0
+    assert max(p.uplift for p in pairs.values()) <= 0
