@@ -818,6 +818,9 @@ class EmbeddingGrader:
         # written for another topic's question (padding with other material).
         foreign, another_topic = other_topic_sentences(ctx, vectors, other_topic, p)
         lists_ignored = not all(listed)
+        if lists_ignored and any(listed):
+            # Tell the member why part of the answer earned nothing.
+            flags.append(GradeFlag.LIST_IGNORED)
         ignored = [(lst and lists_ignored) or fgn for lst, fgn in zip(listed, foreign, strict=True)]
         signals = answer_signals(
             ctx,

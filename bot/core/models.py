@@ -37,6 +37,7 @@ class GradeFlag(StrEnum):
     PARROTED_QUESTION = "parroted_question"
     INJECTION = "injection"
     KEYWORD_SALAD = "keyword_salad"
+    LIST_IGNORED = "list_ignored"
     LOW_CONFIDENCE = "low_confidence"
 
 

@@ -253,7 +253,10 @@ def test_glued_terms_pass_the_function_word_count() -> None:
 def test_rubric_terms_appended_to_an_answer_add_nothing(grader: EmbeddingGrader) -> None:
     weak = "The model is overfitting."
     appended = weak + " Key terms: generalisation gap, best checkpoint, weight decay, dropout."
-    assert grader.grade(QUESTION, appended).score <= grader.grade(QUESTION, weak).score
+    graded = grader.grade(QUESTION, appended)
+    assert graded.score <= grader.grade(QUESTION, weak).score
+    assert GradeFlag.LIST_IGNORED in graded.flags
+    assert GradeFlag.KEYWORD_SALAD not in graded.flags
 
 
 def test_terse_prose_that_uses_the_terms_is_not_a_list(grader: EmbeddingGrader) -> None:

@@ -76,6 +76,8 @@ FLAG_TEXT = {
     GradeFlag.PARROTED_QUESTION: "The answer mostly repeats the question.",
     GradeFlag.INJECTION: "The answer tries to instruct the grader: no points.",
     GradeFlag.KEYWORD_SALAD: "Keywords without explanations earn little: write sentences.",
+    GradeFlag.LIST_IGNORED: "A list of keywords in the answer was not graded: explain each idea "
+    "in a sentence instead.",
     GradeFlag.LOW_CONFIDENCE: "The grader is unsure about this one: take the score lightly.",
 }
 ZERO_TEXT = {

@@ -84,6 +84,8 @@ FLAG_TEXT = {
     GradeFlag.PARROTED_QUESTION: "The answer mostly repeats the question.",
     GradeFlag.INJECTION: "The answer contains instructions aimed at the grader.",
     GradeFlag.KEYWORD_SALAD: "Keywords without explanations earn little: write full sentences.",
+    GradeFlag.LIST_IGNORED: "A list of keywords in the answer was not graded: explain each idea "
+    "in a sentence instead.",
     GradeFlag.LOW_CONFIDENCE: "The grader is not sure about this one: take the score as a rough "
     "guide (confidence {confidence:.0%}).",
 }
