@@ -15,7 +15,7 @@ How the honest baseline is chosen, per kind, so the comparison is fair:
   nothing): pasted text is not the member's answer, whatever it says.
 * ``keyword_salad``: the same ideas at the same depth, written as a sentence or two of prose:
   a list of terms must not beat stating what the terms stand for (a list appended to a real
-  answer is compared with that answer alone).
+  answer is compared with that answer alone; one list, with a weak but genuine attempt).
 * ``negated_model_answer``: a short, correct attempt in the member's own words; an answer that
   asserts the opposite of every point must not beat it.
 * ``parroting`` (the question alone): "I'm not sure", an honest non-answer.
