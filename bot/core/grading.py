@@ -444,8 +444,9 @@ def answer_signals(
     sent_stems = [set(tx.content_stems(sentences[i])) for i in kept]
     # Words said in a negated clause assert nothing: "dropout does not prevent overfitting"
     # must not earn the word "overfitting" for another point either.
-    denied = [tx.negated_stems(sentences[i]) for i in kept]
-    affirmed = [tx.affirmed_stems(sentences[i]) for i in kept]
+    polarity = [tx.clause_polarity(sentences[i]) for i in kept]
+    affirmed = [yes for yes, _ in polarity]
+    denied = [no for _, no in polarity]
     contradicted: set[int] = set()
     point_sigs: list[PointSignals] = []
     for j, pc in enumerate(ctx.points):
@@ -536,9 +537,7 @@ def parroted_sentences(
 
 
 # Words that introduce a list of terms ("Key terms: ...", "Keywords: ...") and say nothing more.
-_LIST_INTRO = frozenset(
-    tx.content_stems("key keyword keywords term terms concept concepts buzzword")
-)
+_LIST_INTRO = frozenset(tx.content_stems("key keywords terms concepts buzzwords"))
 
 
 def term_list_sentences(

@@ -274,30 +274,24 @@ def is_negated(text: str) -> bool:
     return any(t in NEGATION_CUES for t in tokens(low))
 
 
-def negated_stems(sentence: str) -> set[str]:
-    """Content stems that sit in a negated clause of ``sentence``.
+def clause_polarity(sentence: str) -> tuple[set[str], set[str]]:
+    """(affirmed, negated) content stems of ``sentence``, clause by clause.
 
     Negation only reaches its own clause: in "Dropout is not a loss, but it prevents overfitting"
-    only "loss" is negated, not "prevents overfitting".
+    only "loss" is negated, not "prevents overfitting". A word said both ways is in both sets:
+    in "it writes plausible text, not true text" the plausible text is affirmed although "text"
+    is also in the negated clause.
     """
-    out: set[str] = set()
+    affirmed: set[str] = set()
+    negated: set[str] = set()
     for clause in clauses(sentence):
-        if is_negated(clause):
-            out.update(content_stems(clause))
-    return out
+        (negated if is_negated(clause) else affirmed).update(content_stems(clause))
+    return affirmed, negated
 
 
-def affirmed_stems(sentence: str) -> set[str]:
-    """Content stems said in a clause of ``sentence`` that is not negated.
-
-    A word said both ways counts as said: in "it writes plausible text, not true text" the
-    plausible text is affirmed although "text" is also in the negated clause.
-    """
-    out: set[str] = set()
-    for clause in clauses(sentence):
-        if not is_negated(clause):
-            out.update(content_stems(clause))
-    return out
+def negated_stems(sentence: str) -> set[str]:
+    """Content stems that sit in a negated clause of ``sentence`` (see :func:`clause_polarity`)."""
+    return clause_polarity(sentence)[1]
 
 
 # Cues that negate the phrase they govern rather than the rest of the clause: "without the
